@@ -1,0 +1,100 @@
+"""Broker login sessions: created at sign-in with a fresh token, revocable server-side
+(logout, password change, account disabled), bounded by absolute and idle lifetimes."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Clock, SessionSettings
+
+from .models import Account, LoginSession
+
+# Only write last_seen_at when it moved this much: keeps reads off the write path.
+_TOUCH_EVERY = timedelta(seconds=60)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ActiveLogin:
+    """What the rest of the broker knows about the signed-in user of a request."""
+
+    session_id: int
+    sid: str
+    account_id: int
+    account_public_id: str
+    auth_methods: tuple[str, ...]
+    cert_level: int
+    auth_time: datetime
+
+
+class LoginSessions:
+    def __init__(self, session: Session, settings: SessionSettings, clock: Clock):
+        self.db = session
+        self.settings = settings
+        self.clock = clock
+
+    def start(self, account: Account, methods: tuple[str, ...], cert_level: int,
+              ip: str | None = None, user_agent: str | None = None) -> tuple[str, LoginSession]:
+        """A new session with a new random token (never reuse a pre-login id: session fixation)."""
+        now = self.clock()
+        token = secrets.token_urlsafe(32)
+        row = LoginSession(
+            token_hash=token_hash(token), account_id=account.id, auth_methods=" ".join(methods),
+            cert_level=cert_level, created_at=now, last_seen_at=now,
+            expires_at=now + timedelta(seconds=self.settings.absolute_lifetime_seconds),
+            ip=ip, user_agent=(user_agent or "")[:256] or None,
+        )
+        self.db.add(row)
+        self.db.flush()
+        return token, row
+
+    def resolve(self, token: str) -> ActiveLogin | None:
+        """The live login for ``token``; None when unknown, revoked, expired, idle, or disabled."""
+        now = self.clock()
+        row = self.db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+        if row is None or row.revoked_at is not None or now >= row.expires_at:
+            return None
+        if now - row.last_seen_at >= timedelta(seconds=self.settings.idle_timeout_seconds):
+            self._revoke(row, now, "idle")
+            return None
+        account = row.account
+        if not account.active:
+            self._revoke(row, now, "disabled")
+            return None
+        if now - row.last_seen_at >= _TOUCH_EVERY:
+            row.last_seen_at = now
+        return ActiveLogin(row.id, row.sid, account.id, account.public_id,
+                           tuple(row.auth_methods.split()), row.cert_level, row.created_at)
+
+    def revoke_token(self, token: str, reason: str = "logout") -> LoginSession | None:
+        row = self.db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+        if row is not None and row.revoked_at is None:
+            self._revoke(row, self.clock(), reason)
+        return row
+
+    def revoke_all(self, account_id: int, reason: str, except_id: int | None = None) -> list[str]:
+        """End every live session of an account (password change, disable); returns their sids."""
+        now = self.clock()
+        rows = self.db.scalars(select(LoginSession).where(
+            LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None))).all()
+        ended = []
+        for row in rows:
+            if row.id != except_id:
+                self._revoke(row, now, reason)
+                ended.append(row.sid)
+        return ended
+
+    def _revoke(self, row: LoginSession, now: datetime, reason: str) -> None:
+        row.revoked_at = now
+        row.revoked_reason = reason
+
+
+__all__ = ["ActiveLogin", "LoginSessions", "token_hash"]

@@ -1,0 +1,107 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from datetime import timedelta
+
+from flask import Flask, g, request
+
+from config import Clock, Settings, load_settings
+
+from . import i18n
+from .csrf import init_csrf
+from .errors import init_errors
+from .logs import configure_logging
+from .services import Services, build_services
+
+log = logging.getLogger("broker.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
+    """Build the broker. ``settings`` defaults to the environment (+ ``BROKER_CONFIG``)."""
+    settings = settings or load_settings()
+    services = build_services(settings, clock)
+    app = Flask(__name__, instance_path=services.instance_path)
+    app.extensions["tongxing"] = services
+    _configure(app, settings)
+    configure_logging(settings.log_level, lambda: g.get("request_id") if _in_request() else None)
+    init_csrf(app)
+    init_errors(app)
+    _register_hooks(app)
+    _register_blueprints(app, settings)
+    return app
+
+
+def services_of(app: Flask) -> Services:
+    return app.extensions["tongxing"]
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        SESSION_COOKIE_NAME=settings.session.cookie_name,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session.absolute_lifetime_seconds),
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    app.jinja_env.globals.update(t=i18n.t, current_locale=i18n.current_locale)
+
+
+def _in_request() -> bool:
+    from flask import has_request_context
+
+    return has_request_context()
+
+
+def _register_hooks(app: Flask) -> None:
+    settings = services_of(app).settings
+
+    @app.before_request
+    def _start():
+        sent = request.headers.get("X-Request-Id", "")
+        g.request_id = sent if _REQUEST_ID.match(sent) else secrets.token_hex(8)
+        g.started = time.perf_counter()
+        g.locale = i18n.select_locale(settings.default_locale)
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        _security_headers(response)
+        i18n.remember_locale(response)
+        log.info("%s %s %s", request.method, request.path, response.status_code, extra={
+            "method": request.method, "path": request.path, "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+        })
+        return response
+
+
+def _security_headers(response) -> None:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'",
+    )
+    if response.mimetype == "text/html" or request.method == "POST":
+        headers.setdefault("Cache-Control", "no-store")
+
+
+def _register_blueprints(app: Flask, settings: Settings) -> None:
+    from . import dev, health
+    from .auth import views as auth_views
+
+    app.register_blueprint(health.bp)
+    auth_views.register(app)
+    if settings.demo:
+        dev.register(app)

@@ -1,0 +1,1 @@
+"""Local accounts: login, registration, password reset, logout."""

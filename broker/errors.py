@@ -1,0 +1,92 @@
+"""The one place that maps domain errors to HTTP: a JSON body for programs, a page for people.
+
+A view that wants a failed form shown again sets ``form_page(template, **context)`` before it
+calls the domain; the handler re-renders that template with the error and the user's input.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from binding.errors import DomainError, ValidationFailed
+
+from .i18n import current_locale, t
+
+log = logging.getLogger("broker.errors")
+
+STATUS_BY_CODE = {
+    "invalid_fields": 400,
+    "invalid_request": 400,
+    "csrf_failed": 400,
+    "captcha_required": 400,
+    "invalid_captcha": 400,
+    "invalid_code": 400,
+    "invalid_credentials": 401,
+    "account_disabled": 403,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "account_locked": 423,
+    "rate_limited": 429,
+}
+_RETRY_AFTER_CODES = ("account_locked", "rate_limited")
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def form_page(template: str, **context) -> None:
+    """Declare the page to show again, with the error, if the domain refuses this request."""
+    g.form_page = (template, context)
+
+
+def error_body(error: DomainError) -> dict:
+    body = {"error": error.code, "message": error.message(current_locale()), "message_zh": error.zh,
+            "message_en": error.en}
+    if error.field:
+        body["field"] = error.field
+    if isinstance(error, ValidationFailed):
+        body["fields"] = {name: {"zh": zh, "en": en} for name, (zh, en) in error.errors.items()}
+    body.update(error.data)
+    return body
+
+
+def handle_domain_error(error: DomainError):
+    status = STATUS_BY_CODE.get(error.code, 400)
+    headers = {}
+    if error.code in _RETRY_AFTER_CODES and "retry_after" in error.data:
+        headers["Retry-After"] = str(error.data["retry_after"])
+    if wants_json():
+        return jsonify(error_body(error)), status, headers
+    page = getattr(g, "form_page", None)
+    if page:
+        template, context = page
+        fields = error.errors if isinstance(error, ValidationFailed) else {}
+        field_errors = {k: (zh if current_locale() == "zh" else en) for k, (zh, en) in fields.items()}
+        return render_template(template, error=error, error_message=error.message(current_locale()),
+                               field_errors=field_errors, form=request.form, **context), status, headers
+    return render_template("error.html", message=error.message(current_locale()), code=error.code), status, headers
+
+
+def handle_http_error(error: HTTPException):
+    if wants_json():
+        return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), error.code
+    message = t("error.not_found") if error.code == 404 else error.description
+    return render_template("error.html", message=message, code=error.code), error.code
+
+
+def handle_unexpected(error: Exception):
+    log.exception("unhandled error")
+    if wants_json():
+        return jsonify({"error": "server_error", "message": t("error.internal")}), 500
+    return render_template("error.html", message=t("error.internal"), code="server_error"), 500
+
+
+def init_errors(app: Flask) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

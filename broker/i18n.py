@@ -1,0 +1,39 @@
+"""Chinese by default, English on request (``?lang=en``, remembered in a cookie).
+
+Page strings live in ``broker/messages.py`` as key -> (zh, en); domain errors carry their own
+two messages.
+"""
+from __future__ import annotations
+
+from flask import g, request
+
+from .messages import MESSAGES
+
+LOCALES = ("zh", "en")
+COOKIE = "lang"
+
+
+def select_locale(default: str) -> str:
+    asked = request.args.get("lang")
+    if asked in LOCALES:
+        return asked
+    remembered = request.cookies.get(COOKIE)
+    return remembered if remembered in LOCALES else default
+
+
+def current_locale() -> str:
+    return getattr(g, "locale", "zh")
+
+
+def t(key: str, **params) -> str:
+    """The page string ``key`` in the current locale, formatted with ``params``."""
+    zh, en = MESSAGES.get(key, (key, key))
+    text = zh if current_locale() == "zh" else en
+    return text.format(**params) if params else text
+
+
+def remember_locale(response):
+    asked = request.args.get("lang")
+    if asked in LOCALES:
+        response.set_cookie(COOKIE, asked, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response

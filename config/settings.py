@@ -1,0 +1,308 @@
+"""Settings: frozen dataclasses built once from the environment and an optional TOML file.
+
+Precedence (lowest to highest): defaults, the TOML file named by ``BROKER_CONFIG``,
+environment variables, explicit ``overrides`` (used by tests and the demo).
+
+Every field of a section is settable as ``BROKER_<SECTION>_<FIELD>`` (e.g.
+``BROKER_LOCKOUT_MAX_FAILURES``) and as ``[section] field = ...`` in TOML. Top-level
+fields use the names in ``_TOP_LEVEL_ENV``. ``validate()`` reports every problem at once.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from ipaddress import ip_address
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+DEMO_SECRET_MARKER = "demo"
+
+
+@dataclass(frozen=True)
+class LockoutSettings:
+    """Rule 4 (`000` §6): 5 wrong passwords lock the account for 10 minutes."""
+
+    max_failures: int = 5
+    window_seconds: int = 600
+    # Credential stuffing: wrong passwords from one IP across accounts before a captcha.
+    ip_failure_threshold: int = 30
+    ip_window_seconds: int = 600
+
+
+@dataclass(frozen=True)
+class CodeSettings:
+    """One-time SMS / email codes (rules 1, 2, 5)."""
+
+    ttl_seconds: int = 300
+    max_attempts: int = 5
+    length: int = 6
+    send_interval_seconds: int = 60
+    daily_limit_per_recipient: int = 10
+    hourly_limit_per_ip: int = 30
+
+
+@dataclass(frozen=True)
+class PasswordSettings:
+    """argon2id parameters (OWASP Password Storage Cheat Sheet: m=19 MiB, t=2, p=1)."""
+
+    argon2_memory_kib: int = 19456
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+    min_length: int = 8
+    max_length: int = 128
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    absolute_lifetime_seconds: int = 8 * 3600
+    idle_timeout_seconds: int = 3600
+    # None: Secure cookies unless the issuer is a loopback http:// address.
+    cookie_secure: bool | None = None
+    cookie_name: str = "tongxing_session"
+
+
+@dataclass(frozen=True)
+class CaptchaSettings:
+    ttl_seconds: int = 300
+    length: int = 4
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    secret_key: str = ""
+    issuer: str = "http://127.0.0.1:5000"
+    database_url: str = ""
+    redis_url: str = ""
+    instance_path: str = ""
+    demo: bool = False
+    demo_captcha: str = ""
+    log_level: str = "INFO"
+    default_locale: str = "zh"
+    lockout: LockoutSettings = field(default_factory=LockoutSettings)
+    codes: CodeSettings = field(default_factory=CodeSettings)
+    password: PasswordSettings = field(default_factory=PasswordSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
+    captcha: CaptchaSettings = field(default_factory=CaptchaSettings)
+    # Raw tables from the TOML file for later sections (clients, providers).
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def issuer_is_loopback(self) -> bool:
+        return _is_loopback_http(self.issuer)
+
+    @property
+    def cookie_secure(self) -> bool:
+        if self.session.cookie_secure is not None:
+            return self.session.cookie_secure
+        return not self.issuer_is_loopback
+
+    def validate(self) -> list[str]:
+        """Every problem with these settings, each naming its setting."""
+        return _validate(self)
+
+
+_TOP_LEVEL_ENV = {
+    "env": "BROKER_ENV",
+    "secret_key": "SECRET_KEY",
+    "issuer": "BROKER_ISSUER",
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "instance_path": "BROKER_INSTANCE",
+    "demo": "BROKER_DEMO",
+    "demo_captcha": "BROKER_DEMO_CAPTCHA",
+    "log_level": "BROKER_LOG_LEVEL",
+    "default_locale": "BROKER_DEFAULT_LOCALE",
+}
+_SECTIONS = ("lockout", "codes", "password", "session", "captcha")
+_ENVS = ("development", "test", "production")
+
+
+def env_name(section: str | None, name: str) -> str:
+    """The environment variable that sets a field."""
+    if section is None:
+        return _TOP_LEVEL_ENV[name]
+    return f"BROKER_{section}_{name}".upper()
+
+
+def setting_reference() -> list[tuple[str, str, Any]]:
+    """(env variable, TOML key, default) for every setting: the README's table comes from here."""
+    rows = []
+    defaults = Settings()
+    for f in dataclasses.fields(Settings):
+        if f.name in _SECTIONS:
+            section = getattr(defaults, f.name)
+            for sf in dataclasses.fields(section):
+                rows.append((env_name(f.name, sf.name), f"{f.name}.{sf.name}", getattr(section, sf.name)))
+        elif f.name in _TOP_LEVEL_ENV:
+            rows.append((env_name(None, f.name), f.name, getattr(defaults, f.name)))
+    return rows
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    check: bool = True,
+) -> Settings:
+    """Build settings from TOML + environment + overrides; raise ConfigError listing all problems.
+
+    ``overrides`` takes the TOML shape: ``{"lockout": {"max_failures": 3}, "issuer": ...}``.
+    """
+    environ = os.environ if environ is None else environ
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    path = environ.get("BROKER_CONFIG")
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            problems.append(f"BROKER_CONFIG: cannot read {path}: {exc}")
+    _merge(data, _from_environ(environ))
+    _merge(data, dict(overrides or {}))
+    settings = _build(data, problems)
+    if check:
+        problems.extend(settings.validate())
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, var in _TOP_LEVEL_ENV.items():
+        if var in environ:
+            out[name] = environ[var]
+    for section in _SECTIONS:
+        cls = _section_class(section)
+        for f in dataclasses.fields(cls):
+            var = env_name(section, f.name)
+            if var in environ:
+                out.setdefault(section, {})[f.name] = environ[var]
+    return out
+
+
+def _merge(base: dict[str, Any], new: Mapping[str, Any]) -> None:
+    for key, value in new.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = dict(value) if isinstance(value, Mapping) else value
+
+
+def _section_class(section: str) -> type:
+    return {f.name: f.default_factory for f in dataclasses.fields(Settings) if f.name in _SECTIONS}[section]
+
+
+def _build(data: Mapping[str, Any], problems: list[str]) -> Settings:
+    kwargs: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    types = {f.name: f.type for f in dataclasses.fields(Settings)}
+    for key, value in data.items():
+        if key in _SECTIONS:
+            kwargs[key] = _build_section(key, value, problems)
+        elif key in _TOP_LEVEL_ENV:
+            _set_coerced(kwargs, key, value, types[key], env_name(None, key), problems)
+        else:
+            extra[key] = value
+    return Settings(**kwargs, extra=extra)
+
+
+def _build_section(section: str, values: Any, problems: list[str]):
+    cls = _section_class(section)
+    if not isinstance(values, Mapping):
+        problems.append(f"[{section}]: must be a table")
+        return cls()
+    known = {f.name: f.type for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for name, value in values.items():
+        if name not in known:
+            problems.append(f"{section}.{name}: unknown setting")
+            continue
+        _set_coerced(kwargs, name, value, known[name], env_name(section, name), problems)
+    return cls(**kwargs)
+
+
+def _set_coerced(target: dict, key: str, value: Any, type_name: Any, where: str, problems: list[str]) -> None:
+    """Coerce into ``target[key]``; on a bad value record the problem and keep the default."""
+    try:
+        target[key] = _coerce(value, str(type_name))
+    except (TypeError, ValueError) as exc:
+        problems.append(f"{where}: {exc}")
+
+
+def _coerce(value: Any, type_name: str) -> Any:
+    if type_name.startswith("bool"):
+        return _coerce_bool(value, optional="None" in type_name)
+    if type_name == "int":
+        if isinstance(value, bool):
+            raise ValueError("expected an integer")
+        return int(value)
+    return str(value)
+
+
+def _coerce_bool(value: Any, optional: bool) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if optional and text in ("", "none", "auto"):
+        return None
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true/false, got {value!r}")
+
+
+def _is_loopback_http(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return False
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _validate(s: Settings) -> list[str]:
+    problems: list[str] = []
+    if s.env not in _ENVS:
+        problems.append(f"BROKER_ENV: must be one of {', '.join(_ENVS)}, got {s.env!r}")
+    parts = urlsplit(s.issuer)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        problems.append("BROKER_ISSUER: must be an http(s) URL without query or fragment")
+    elif parts.scheme == "http" and not s.issuer_is_loopback and s.production:
+        problems.append("BROKER_ISSUER: production needs https:// (http:// only on loopback)")
+    if s.production:
+        if not s.secret_key:
+            problems.append("SECRET_KEY: required in production")
+        elif DEMO_SECRET_MARKER in s.secret_key.lower() or len(s.secret_key) < 32:
+            problems.append("SECRET_KEY: production refuses demo secrets and keys shorter than 32 characters")
+        if s.demo:
+            problems.append("BROKER_DEMO: demo mode refuses to run with BROKER_ENV=production")
+        if s.demo_captcha:
+            problems.append("BROKER_DEMO_CAPTCHA: not allowed in production")
+    if s.default_locale not in ("zh", "en"):
+        problems.append("BROKER_DEFAULT_LOCALE: must be zh or en")
+    for section in _SECTIONS:
+        for f in dataclasses.fields(getattr(s, section)):
+            value = getattr(getattr(s, section), f.name)
+            if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+                problems.append(f"{env_name(section, f.name)}: must be a positive integer")
+    if s.password.min_length > s.password.max_length:
+        problems.append("BROKER_PASSWORD_MIN_LENGTH: larger than BROKER_PASSWORD_MAX_LENGTH")
+    if s.lockout.ip_failure_threshold <= s.lockout.max_failures:
+        problems.append("BROKER_LOCKOUT_IP_FAILURE_THRESHOLD: must sit above BROKER_LOCKOUT_MAX_FAILURES")
+    return problems
