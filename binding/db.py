@@ -45,13 +45,17 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error, except a refusal marked
+    ``keeps_changes`` (binding.errors.DomainError), whose records are committed before it propagates."""
     session = factory()
     try:
         yield session
         session.commit()
-    except BaseException:
-        session.rollback()
+    except BaseException as exc:
+        if getattr(exc, "keeps_changes", False):
+            session.commit()
+        else:
+            session.rollback()
         raise
     finally:
         session.close()

@@ -9,6 +9,9 @@ class DomainError(Exception):
     optionally the form ``field`` at fault, and extra data for programs (``attempts_left``...)."""
 
     code = "invalid_request"
+    # True when the refusal itself records something that must outlive it (a failed-login
+    # audit row, a code's wrong-try count): ``binding.db.transaction`` then commits, not rolls back.
+    keeps_changes = False
 
     def __init__(self, zh: str, en: str, *, code: str | None = None, field: str | None = None, **data: Any):
         super().__init__(en)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -74,6 +74,11 @@ class Account(Base):
     @property
     def active(self) -> bool:
         return self.status == AccountStatus.ACTIVE
+
+
+# Usernames are unique regardless of case (rule 1: "a username already taken is refused"),
+# also under concurrent registrations; the index also serves case-insensitive login lookups.
+Index("uq_accounts_username_lower", func.lower(Account.username), unique=True)
 
 
 class LoginSession(Base):
@@ -198,3 +203,6 @@ __all__ = [
     "EnterpriseBinding", "LoginSession", "Membership", "MembershipRole", "OneTimeCode",
     "OutboxMessage",
 ]
+
+# The OIDC provider's tables (issue 3) share this metadata: migrations and test wipes see them.
+from binding.oauth import models as _oauth_models  # noqa: E402,F401

@@ -39,6 +39,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('public_id'),
     sa.UniqueConstraint('username')
     )
+    op.create_index('uq_accounts_username_lower', 'accounts', [sa.text('lower(username)')], unique=True)
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', binding.models.UTCDateTime(timezone=True), nullable=False),
@@ -174,5 +175,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_events_account_id'))
 
     op.drop_table('audit_events')
+    op.drop_index('uq_accounts_username_lower', table_name='accounts')
     op.drop_table('accounts')
     # ### end Alembic commands ###

@@ -1,0 +1,377 @@
+"""Local accounts: registration, the login paths, codes, password reset and change, staff
+unlock / disable (DOMAIN rules 1-5; issue 2 "Local accounts" and "Lockout").
+
+The service works inside the caller's transaction and never commits (use
+``binding.db.transaction``). Refusals are ``binding.errors`` classes with ``field`` set for
+forms. A refusal that records something (failed-login audit rows, a code's wrong tries) is
+marked ``keeps_changes`` so ``transaction`` commits those records before it propagates; every
+other refusal changes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from functools import lru_cache
+from typing import NoReturn
+
+from redis import Redis
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config import Clock, Settings
+from lockout import Attempt, IpThrottle, LoginGuard, SendLimiter
+
+from . import account_messages as msg
+from .account_lookup import find_by_email, find_by_identifier, find_by_login, find_by_phone, find_by_username
+from .audit import Audit
+from .codes import CodeService
+from .errors import CaptchaRequired, Conflict, InvalidCode, ValidationFailed
+from .identifiers import classify_identifier, mask_email, mask_phone, normalise_email, normalise_phone
+from .models import Account, AccountKind, AccountStatus
+from .notify import Notifier, OutboxNotifier, code_email, code_sms
+from .passwords import PasswordHasher, password_problem
+from .usernames import username_problem
+
+SMS_PURPOSES = ("register", "login", "reset")
+# Stands for the client address where there is none (CLI, scripts): one shared IP bucket.
+NO_IP = "local"
+
+
+def ensure_can_sign_in(account: Account) -> None:
+    """THE check every login path calls (password, codes, federated, QR, token refresh):
+    a disabled account may not sign in (issue 2 "Lockout", last point)."""
+    if account.status != AccountStatus.ACTIVE:
+        raise msg.disabled()
+
+
+def local_cert_level(account: Account) -> int:
+    """Certification level from the local account alone (DOMAIN "Certification levels", `003`):
+    1 = has an account, 2 = account + verified phone. Higher levels come from upstream portals."""
+    return 2 if account.phone and account.phone_verified else 1
+
+
+class AccountService:
+    def __init__(self, db: Session, *, settings: Settings, clock: Clock, guard: LoginGuard,
+                 throttle: IpThrottle, limiter: SendLimiter, hasher: PasswordHasher, codes: CodeService,
+                 notifier: Notifier, audit: Audit, ip: str | None = None):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.guard = guard
+        self.throttle = throttle
+        self.limiter = limiter
+        self.hasher = hasher
+        self.codes = codes
+        self.notifier = notifier
+        self.audit = audit
+        self.ip = ip
+
+    # ---- codes (rules 1, 2, 3, 5) -------------------------------------------------------
+
+    def send_code(self, purpose: str, phone: str) -> None:
+        """Send an SMS code for ``purpose`` (register | login | reset) to ``phone``.
+
+        The image captcha (rule 3) is the caller's job, before this call.
+
+        **Decision** (no account enumeration): for ``login`` and ``reset`` a phone that matches
+        no account gets nothing sent, yet the answer (and the rate limits spent) is exactly
+        that of a success. Only ``register`` says "already registered", which registration
+        reveals anyway (rule 1 requires that refusal)."""
+        if purpose not in SMS_PURPOSES:
+            raise ValueError(f"unknown SMS code purpose {purpose!r}")
+        phone = normalise_phone(phone)
+        account = find_by_phone(self.db, phone)
+        if purpose == "register" and account is not None:
+            raise msg.phone_taken()
+        self._acquire_send(phone, field="phone")
+        if purpose != "register" and account is None:
+            return
+        code = self.codes.issue(purpose, phone)
+        self.notifier.send_sms(phone, code_sms(purpose, code, self._code_minutes()))
+        self.audit.record("code.sent", account.id if account else None, channel="sms", purpose=purpose,
+                          recipient=mask_phone(phone))
+
+    def send_email_code(self, email: str) -> None:
+        """Send an email-login code (rule 2). Same no-enumeration decision as ``send_code``."""
+        email = normalise_email(email)
+        self._acquire_send(email, field="email")
+        account = find_by_email(self.db, email)
+        if account is None:
+            return
+        code = self.codes.issue("email_login", email)
+        subject, text = code_email(code, self._code_minutes())
+        self.notifier.send_email(email, subject, text)
+        self.audit.record("code.sent", account.id, channel="email", purpose="email_login",
+                          recipient=mask_email(email))
+
+    def _acquire_send(self, recipient: str, field: str) -> None:
+        decision = self.limiter.acquire(recipient, self.ip or NO_IP)
+        if decision.allowed:
+            return
+        raise msg.rate_limited(decision.retry_after, decision.reason, field)
+
+    def _code_minutes(self) -> int:
+        return max(1, self.settings.codes.ttl_seconds // 60)
+
+    # ---- registration (rule 1) ----------------------------------------------------------
+
+    def register(self, *, phone: str, code: str, username: str, password: str, kind: str) -> Account:
+        """A new local account with a verified phone. Malformed input -> ValidationFailed with
+        every field at fault; phone registered / username taken (any case) -> Conflict; wrong
+        code -> InvalidCode. Nothing is written on refusal (but a wrong try of the code counts)."""
+        username = (username or "").strip()
+        errors: dict[str, tuple[str, str]] = {}
+        phone = _collect(errors, lambda: normalise_phone(phone))
+        problem = username_problem(username)
+        if problem:
+            errors["username"] = problem
+        weak = password_problem(password or "", self.settings.password, username)
+        if weak:
+            errors["password"] = (weak.zh, weak.en)
+        if kind not in AccountKind.SELF_REGISTERED:
+            errors["kind"] = ("请选择用户类型：个人或企业", "Choose the user type: personal or enterprise")
+        if not (code or "").strip():
+            errors["code"] = msg.CODE_MISSING
+        if errors:
+            raise ValidationFailed(errors)
+        if find_by_phone(self.db, phone) is not None:
+            raise msg.phone_taken()
+        if find_by_username(self.db, username) is not None:
+            raise Conflict("该用户名已被占用", "This username is already taken", field="username")
+        self.codes.verify("register", phone, code)
+        now = self.clock()
+        account = Account(username=username, phone=phone, phone_verified=True, kind=kind,
+                          status=AccountStatus.ACTIVE, password_hash=self.hasher.hash(password),
+                          created_at=now, password_changed_at=now)
+        try:
+            with self.db.begin_nested():
+                self.db.add(account)
+        except IntegrityError:  # a concurrent registration took the phone or the name first
+            raise Conflict("该手机号或用户名刚刚已被注册", "This phone or username was just registered",
+                           field="username") from None
+        self.audit.record("account.registered", account.id, kind=kind)
+        return account
+
+    # ---- password login (rules 2, 4) ----------------------------------------------------
+
+    def login_password(self, identifier: str, password: str, *, captcha_passed: bool) -> Account:
+        """Login by username, phone, email or (legal-person accounts) USCC + password.
+
+        Order (issue 2 "Lockout"): captcha when this IP is over the credential-stuffing
+        threshold; then the lock, counted per account whichever identifier was typed, or per
+        identifier when none matches (with a dummy verification, so both answer alike); a
+        locked subject is refused without checking the password; a wrong password answers
+        InvalidCredentials, even the one that starts the lock."""
+        errors: dict[str, tuple[str, str]] = {}
+        if not (identifier or "").strip():
+            errors["username"] = ("请输入用户名、手机号、邮箱或统一社会信用代码",
+                                  "Enter a username, phone, email or unified social credit code")
+        if not password:
+            errors["password"] = ("请输入密码", "Enter the password")
+        if errors:
+            raise ValidationFailed(errors)
+        if self.ip and not captcha_passed and self.throttle.needs_captcha(self.ip):
+            raise CaptchaRequired("请先输入图形验证码", "Enter the image captcha first", field="captcha")
+        kind, value = classify_identifier(identifier)
+        account = find_by_identifier(self.db, kind, value)
+        subject = (self.guard.subject_for_account(account.id) if account is not None
+                   else self.guard.subject_for_identifier(value))
+        attempt = self.guard.begin(subject)
+        if not attempt.allowed:
+            raise msg.locked(attempt.retry_after, attempt.unlock_at)
+        matched, new_hash = self._check_password(account, password)
+        if not matched:
+            self._password_failed(account, attempt, kind)
+        ensure_can_sign_in(account)
+        self.guard.succeeded(subject)
+        if new_hash:  # legacy scheme or old argon2 parameters: store the current kind of hash
+            account.password_hash = new_hash
+        self.audit.record("login.succeeded", account.id, method="password", identifier_kind=kind,
+                          rehashed=bool(new_hash))
+        return account
+
+    def _check_password(self, account: Account | None, password: str) -> tuple[bool, str | None]:
+        if account is None or not account.password_hash:
+            self.hasher.dummy_verify(password)
+            return False, None
+        return self.hasher.verify(password, account.password_hash)
+
+    def _password_failed(self, account: Account | None, attempt: Attempt, kind: str,
+                         field: str = "password") -> NoReturn:
+        """Record a checked-and-wrong password and raise InvalidCredentials (its records kept)."""
+        account_id = account.id if account is not None else None
+        captcha_next = False
+        if self.ip:
+            self.throttle.record_failure(self.ip)
+            captcha_next = self.throttle.needs_captcha(self.ip)
+        self.audit.record("login.failed", account_id, method="password", identifier_kind=kind,
+                          check_number=attempt.check_number)
+        if attempt.starts_lock:
+            unlock_at = attempt.unlock_at or self.clock() + timedelta(seconds=self.settings.lockout.window_seconds)
+            self.audit.record("account.locked", account_id, subject="account" if account else "identifier",
+                              unlock_at=unlock_at.isoformat())
+            error = msg.wrong_password_now_locked(unlock_at, attempt.retry_after, field)
+        else:
+            error = msg.wrong_password(attempt.attempts_left, field)
+        if captcha_next:
+            error.data["captcha_required"] = True
+        error.keeps_changes = True  # the audit rows above must outlive the refusal
+        raise error
+
+    # ---- code logins (rule 2): open while the password is locked ------------------------
+
+    def login_phone_code(self, phone: str, code: str) -> Account:
+        """Phone + SMS code. Stays open while the password is locked (a stranger's wrong
+        passwords cannot lock the owner out, issue 2 "Lockout"); it does not clear that lock."""
+        phone = self._code_input(lambda: normalise_phone(phone), code)
+        self.codes.verify("login", phone, code)
+        account = find_by_phone(self.db, phone)
+        if account is None:  # no code is ever sent to an unknown phone; belt and braces
+            raise InvalidCode("验证码错误", "Wrong code", field="code")
+        ensure_can_sign_in(account)
+        account.phone_verified = True
+        self.audit.record("login.succeeded", account.id, method="sms")
+        return account
+
+    def login_email_code(self, email: str, code: str) -> Account:
+        """Email + code (rule 2). Receiving the code proves the mailbox: it becomes verified."""
+        email = self._code_input(lambda: normalise_email(email), code)
+        self.codes.verify("email_login", email, code)
+        account = find_by_email(self.db, email)
+        if account is None:
+            raise InvalidCode("验证码错误", "Wrong code", field="code")
+        ensure_can_sign_in(account)
+        account.email_verified = True
+        self.audit.record("login.succeeded", account.id, method="email")
+        return account
+
+    def _code_input(self, normalise, code: str) -> str:
+        errors: dict[str, tuple[str, str]] = {}
+        value = _collect(errors, normalise)
+        if not (code or "").strip():
+            errors["code"] = msg.CODE_MISSING
+        if errors:
+            raise ValidationFailed(errors)
+        return value
+
+    # ---- passwords (rule 5) -------------------------------------------------------------
+
+    def reset_password(self, *, phone: str, code: str, new_password: str) -> Account:
+        """Forgot password: phone + SMS code (purpose ``reset``) + a new password. A successful
+        reset ends the lock (rule 5). The caller ends the account's sessions."""
+        phone = self._code_input(lambda: normalise_phone(phone), code)
+        account = find_by_phone(self.db, phone)
+        weak = password_problem(new_password or "", self.settings.password,
+                                account.username if account else None)
+        if weak:  # before the code, so a weak password does not use the code up
+            raise ValidationFailed({"password": (weak.zh, weak.en)})
+        self.codes.verify("reset", phone, code)
+        if account is None:
+            raise InvalidCode("验证码错误", "Wrong code", field="code")
+        self._set_password(account, new_password)
+        account.phone_verified = True
+        subject = self.guard.subject_for_account(account.id)
+        was_locked = self.guard.status(subject).locked
+        self.guard.unlock(subject)
+        self.audit.record("password.reset", account.id)
+        if was_locked:
+            self.audit.record("account.unlocked", account.id, reason="password_reset")
+        return account
+
+    def change_password(self, account: Account, old: str, new: str) -> None:
+        """A signed-in user's change; the old password is a password check like a login
+        (counted by the lock). The caller ends the other sessions."""
+        weak = password_problem(new or "", self.settings.password, account.username)
+        if weak:
+            raise ValidationFailed({"new_password": (weak.zh, weak.en)})
+        subject = self.guard.subject_for_account(account.id)
+        attempt = self.guard.begin(subject)
+        if not attempt.allowed:
+            raise msg.locked(attempt.retry_after, attempt.unlock_at)
+        matched, _ = self._check_password(account, old or "")
+        if not matched:
+            self._password_failed(account, attempt, "session", field="old_password")
+        self.guard.succeeded(subject)
+        self._set_password(account, new)
+        self.audit.record("password.changed", account.id)
+
+    def _set_password(self, account: Account, password: str) -> None:
+        account.password_hash = self.hasher.hash(password)
+        account.password_changed_at = self.clock()
+
+    # ---- staff / CLI --------------------------------------------------------------------
+
+    def unlock(self, login: str, actor: str) -> bool:
+        """``broker users unlock LOGIN``: clear the lock of the account behind ``login`` (any
+        identifier), or of that identifier when it matches no account. True if anything was
+        cleared; NotFound when no account matches and nothing was locked."""
+        kind, value = classify_identifier(login)
+        account = find_by_identifier(self.db, kind, value)
+        subject = (self.guard.subject_for_account(account.id) if account is not None
+                   else self.guard.subject_for_identifier(value))
+        cleared = self.guard.unlock(subject)
+        if account is None and not cleared:
+            raise msg.no_account()
+        if cleared:
+            self.audit.record("account.unlocked", account.id if account else None, actor=actor,
+                              reason="manual", subject="account" if account else "identifier")
+        return cleared
+
+    def set_disabled(self, login: str, disabled: bool, actor: str) -> Account:
+        """Disable or re-enable an account (staff, CLI). The caller ends its sessions."""
+        account = find_by_login(self.db, login)
+        if account is None:
+            raise msg.no_account()
+        status = AccountStatus.DISABLED if disabled else AccountStatus.ACTIVE
+        if account.status != status:
+            account.status = status
+            self.audit.record("account.disabled" if disabled else "account.enabled", account.id, actor=actor)
+        return account
+
+
+def build_account_service(db: Session, *, settings: Settings, redis: Redis, clock: Clock,
+                          ip: str | None = None, request_id: str | None = None,
+                          notifier: Notifier | None = None, hasher: PasswordHasher | None = None) -> AccountService:
+    """The service wired with its real collaborators for one unit of work."""
+    key = _secret_key(settings)
+    return AccountService(
+        db, settings=settings, clock=clock,
+        guard=LoginGuard(redis, settings.lockout, clock, identifier_key=_derive(key, b"lockout-identifiers")),
+        throttle=IpThrottle(redis, settings.lockout, clock),
+        limiter=SendLimiter(redis, settings.codes, clock),
+        hasher=hasher or PasswordHasher.for_settings(settings.password),
+        codes=CodeService(db, settings.codes, clock, _derive(key, b"one-time-codes")),
+        notifier=notifier or OutboxNotifier(db, clock),
+        audit=Audit(db, clock, ip=ip, request_id=request_id),
+        ip=ip,
+    )
+
+
+def _derive(key: bytes, label: bytes) -> bytes:
+    """A separate key per use, so one leaked derived key reveals nothing about the others."""
+    return hmac.new(key, b"tongxing:" + label, hashlib.sha256).digest()
+
+
+def _secret_key(settings: Settings) -> bytes:
+    # Without SECRET_KEY (development only: production refuses to start) codes and lock
+    # subjects still get a secret, one per process.
+    return settings.secret_key.encode() if settings.secret_key else _process_secret()
+
+
+@lru_cache(maxsize=1)
+def _process_secret() -> bytes:
+    return secrets.token_bytes(32)
+
+
+def _collect(errors: dict[str, tuple[str, str]], normalise):
+    """Run a normaliser, moving its field error into ``errors``."""
+    try:
+        return normalise()
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+        return None
+
+
+__all__ = ["AccountService", "build_account_service", "ensure_can_sign_in", "local_cert_level"]

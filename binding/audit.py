@@ -1,0 +1,35 @@
+"""Audit trail: every state change that matters becomes an AuditEvent row in the caller's
+transaction (house rule: state changes are transactional and audited).
+
+Event names are dotted: account.registered, login.succeeded, login.failed, account.locked,
+account.unlocked, password.reset, password.changed, account.disabled, account.enabled,
+code.sent. ``detail`` never holds secrets (passwords, codes) nor full phone numbers.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from config import Clock
+
+from .models import AuditEvent
+
+
+class Audit:
+    def __init__(self, db: Session, clock: Clock, ip: str | None = None, request_id: str | None = None):
+        self.db = db
+        self.clock = clock
+        self.ip = ip
+        self.request_id = request_id
+
+    def record(self, event: str, account_id: int | None = None, actor: str | None = None,
+               **detail: Any) -> AuditEvent:
+        row = AuditEvent(at=self.clock(), event=event, account_id=account_id, actor=actor,
+                         ip=self.ip, request_id=self.request_id, detail=detail)
+        self.db.add(row)
+        self.db.flush()
+        return row
+
+
+__all__ = ["Audit"]

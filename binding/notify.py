@@ -1,0 +1,62 @@
+"""Sending SMS and email. ``Notifier`` is the port; ``OutboxNotifier`` the embedded gateway
+(ARCHITECTURE "Real parts, embedded defaults"): messages become OutboxMessage rows in the
+caller's transaction, shown at /dev/outbox in demo mode. Message bodies may hold codes: they
+are never logged.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from config import Clock
+
+from .models import OutboxMessage
+
+SMS_SIGNATURE = "【通行】"
+
+_SMS_PURPOSE = {
+    "register": "注册",
+    "login": "登录",
+    "reset": "重置密码",
+}
+
+
+class Notifier(Protocol):
+    def send_sms(self, phone: str, text: str) -> None: ...
+
+    def send_email(self, address: str, subject: str, text: str) -> None: ...
+
+
+class OutboxNotifier:
+    def __init__(self, db: Session, clock: Clock):
+        self.db = db
+        self.clock = clock
+
+    def send_sms(self, phone: str, text: str) -> None:
+        self.db.add(OutboxMessage(channel="sms", recipient=phone, subject=None, body=text,
+                                  created_at=self.clock()))
+        self.db.flush()
+
+    def send_email(self, address: str, subject: str, text: str) -> None:
+        self.db.add(OutboxMessage(channel="email", recipient=address, subject=subject, body=text,
+                                  created_at=self.clock()))
+        self.db.flush()
+
+
+def code_sms(purpose: str, code: str, minutes: int) -> str:
+    """E.g. "【通行】您的注册验证码为 123456，5分钟内有效，请勿告诉他人。"."""
+    what = _SMS_PURPOSE.get(purpose, "")
+    return f"{SMS_SIGNATURE}您的{what}验证码为 {code}，{minutes}分钟内有效，请勿告诉他人。"
+
+
+def code_email(code: str, minutes: int) -> tuple[str, str]:
+    """(subject, text) of the email-login code message, Chinese first."""
+    subject = "【通行】登录验证码 / Tongxing sign-in code"
+    text = (f"您的登录验证码为 {code}，{minutes}分钟内有效。如非本人操作，请忽略本邮件。\n\n"
+            f"Your Tongxing sign-in code is {code}. It is valid for {minutes} minutes. "
+            "If you did not ask for it, ignore this email.")
+    return subject, text
+
+
+__all__ = ["Notifier", "OutboxNotifier", "SMS_SIGNATURE", "code_email", "code_sms"]

@@ -1,0 +1,119 @@
+"""Password hashing and strength rules (issue 2, "Local accounts").
+
+Hashes: argon2id with the OWASP Password Storage Cheat Sheet parameters (m=19 MiB, t=2, p=1,
+from ``PasswordSettings``) through a passlib ``CryptContext``. bcrypt and pbkdf2_sha256 are
+listed as deprecated schemes so hashes imported from older systems verify, and
+``verify_and_update`` hands back an argon2id re-hash on the next successful login (also when
+the argon2 parameters change).
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+
+from passlib.context import CryptContext
+
+from config import PasswordSettings
+
+from .errors import ValidationFailed
+
+
+class PasswordHasher:
+    """Hash and verify passwords. Build it with ``PasswordHasher.for_settings`` to share one per
+    process (the dummy hash is computed once, so unknown identifiers cost what known ones do)."""
+
+    def __init__(self, settings: PasswordSettings):
+        self.settings = settings
+        self._context = CryptContext(
+            schemes=["argon2", "bcrypt", "pbkdf2_sha256"],
+            default="argon2",
+            deprecated=["bcrypt", "pbkdf2_sha256"],
+            argon2__type="ID",
+            argon2__memory_cost=settings.argon2_memory_kib,
+            argon2__rounds=settings.argon2_time_cost,
+            argon2__parallelism=settings.argon2_parallelism,
+        )
+        # A hash of a random secret with the current parameters: dummy_verify costs one real verify.
+        self._dummy_hash = self._context.hash(secrets.token_urlsafe(16))
+
+    @classmethod
+    def for_settings(cls, settings: PasswordSettings) -> "PasswordHasher":
+        return _shared_hasher(settings)
+
+    def hash(self, password: str) -> str:
+        return self._context.hash(password)
+
+    def verify(self, password: str, stored_hash: str) -> tuple[bool, str | None]:
+        """(matches, new hash to store or None). Unknown hash formats count as a mismatch."""
+        try:
+            return self._context.verify_and_update(password, stored_hash)
+        except ValueError:
+            return False, None
+
+    def dummy_verify(self, password: str) -> None:
+        """Spend the time of one verification without an account (no timing oracle)."""
+        self._context.verify(password, self._dummy_hash)
+
+    def needs_update(self, stored_hash: str) -> bool:
+        return self._context.needs_update(stored_hash)
+
+
+@lru_cache(maxsize=8)
+def _shared_hasher(settings: PasswordSettings) -> PasswordHasher:
+    return PasswordHasher(settings)
+
+
+@dataclass(frozen=True)
+class PasswordProblem:
+    rule: str  # length_min | length_max | one_char | classes | contains_username
+    zh: str
+    en: str
+
+
+_CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"), re.compile(r"[^a-zA-Z0-9]"))
+
+
+def character_classes(password: str) -> int:
+    """How many of lower case, upper case, digit and symbol appear."""
+    return sum(1 for pattern in _CLASSES if pattern.search(password))
+
+
+def password_problem(password: str, settings: PasswordSettings, username: str | None = None) -> PasswordProblem | None:
+    """The first strength rule ``password`` breaks, or None.
+
+    A password may contain the username only if what is left without it is still strong on its
+    own (so ``support`` / ``Support@demo2026`` of the demo cast passes, ``zhangsan123!`` does not).
+    """
+    n_min, n_max = settings.min_length, settings.max_length
+    if len(password) < n_min:
+        return PasswordProblem("length_min", f"密码至少需要 {n_min} 个字符",
+                               f"The password needs at least {n_min} characters")
+    if len(password) > n_max:
+        return PasswordProblem("length_max", f"密码不能超过 {n_max} 个字符",
+                               f"The password may have at most {n_max} characters")
+    if len(set(password)) == 1:
+        return PasswordProblem("one_char", "密码不能全部由同一个字符组成",
+                               "The password may not be one character repeated")
+    if character_classes(password) < 3:
+        return PasswordProblem("classes", "密码需包含小写字母、大写字母、数字、符号中的至少三类",
+                               "The password needs at least three of: lower case, upper case, digits, symbols")
+    if username and len(username) >= 3 and username.lower() in password.lower():
+        rest = re.sub(re.escape(username), "", password, flags=re.IGNORECASE)
+        if len(rest) < n_min or character_classes(rest) < 3:
+            return PasswordProblem("contains_username", "密码不能以用户名为主要部分",
+                                   "The password may not be built around the username")
+    return None
+
+
+def check_password_strength(password: str, settings: PasswordSettings, username: str | None = None,
+                            field: str = "password") -> None:
+    """Raise ValidationFailed on ``field`` saying which rule failed."""
+    problem = password_problem(password, settings, username)
+    if problem is not None:
+        raise ValidationFailed({field: (problem.zh, problem.en)})
+
+
+__all__ = ["PasswordHasher", "PasswordProblem", "character_classes", "check_password_strength",
+           "password_problem"]

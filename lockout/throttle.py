@@ -1,0 +1,59 @@
+"""IpThrottle: wrong passwords from one IP across all accounts (credential stuffing).
+
+Issue 2, "Lockout": per-IP throttling of checked-and-wrong passwords across many accounts,
+answered with a captcha challenge. OWASP Credential Stuffing Prevention Cheat Sheet
+("CAPTCHA", "IP-based throttling"): the per-account lock (DOMAIN rule 4) cannot see one
+client trying one password on many accounts. The threshold (default 30) sits well above one
+account's 5, so one person's typing mistakes never trigger it.
+
+A sliding window: a sorted set of failure times (ms of the injected clock) per IP bucket
+(keys.ip_bucket: the address, or the /64 for IPv6).
+"""
+from __future__ import annotations
+
+import secrets
+
+from redis import Redis
+
+from config.clock import Clock
+from config.settings import LockoutSettings
+
+from . import keys
+from .timing import to_ms
+
+# KEYS[1] failures zset; ARGV now_ms, window_ms, unique member. Returns the count in window.
+_RECORD = """
+local now = tonumber(ARGV[1])
+local win = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], win)
+return redis.call('ZCOUNT', KEYS[1], '(' .. (now - win), '+inf')
+"""
+
+
+class IpThrottle:
+    def __init__(self, redis: Redis, settings: LockoutSettings, clock: Clock):
+        self._redis = redis
+        self._settings = settings
+        self._clock = clock
+        self._record = redis.register_script(_RECORD)
+
+    @property
+    def _window_ms(self) -> int:
+        return self._settings.ip_window_seconds * 1000
+
+    def record_failure(self, ip: str) -> int:
+        """Count one checked-and-wrong password from ``ip``; return the count in the window."""
+        now = to_ms(self._clock())
+        member = f"{now}:{secrets.token_hex(8)}"
+        return int(self._record(keys=[keys.ip_failures(ip)], args=[now, self._window_ms, member]))
+
+    def failures(self, ip: str) -> int:
+        """Wrong passwords from ``ip`` within the last ``ip_window_seconds``."""
+        now = to_ms(self._clock())
+        return int(self._redis.zcount(keys.ip_failures(ip), f"({now - self._window_ms}", "+inf"))
+
+    def needs_captcha(self, ip: str) -> bool:
+        """True once the failures from ``ip`` exceed ``ip_failure_threshold``."""
+        return self.failures(ip) > self._settings.ip_failure_threshold

@@ -1,0 +1,60 @@
+"""IpThrottle: wrong passwords from one IP across many accounts ask for a captcha."""
+from __future__ import annotations
+
+import pytest
+
+from config.settings import LockoutSettings
+from lockout import IpThrottle
+
+
+@pytest.fixture
+def throttle(redis_client, clock):
+    return IpThrottle(redis_client, LockoutSettings(), clock)
+
+
+def test_captcha_only_above_the_threshold(throttle):
+    ip = "198.51.100.7"
+    counts = [throttle.record_failure(ip) for _ in range(30)]
+    assert counts == list(range(1, 31))
+    assert throttle.needs_captcha(ip) is False  # 30 is the threshold, not above it
+    assert throttle.record_failure(ip) == 31
+    assert throttle.needs_captcha(ip) is True
+    assert throttle.needs_captcha("198.51.100.8") is False
+
+
+def test_one_account_lock_worth_of_mistakes_never_needs_a_captcha(throttle):
+    for _ in range(5):
+        throttle.record_failure("198.51.100.7")
+    assert not throttle.needs_captcha("198.51.100.7")
+
+
+def test_failures_age_out_of_the_sliding_window(throttle, clock):
+    ip = "198.51.100.7"
+    for _ in range(20):
+        throttle.record_failure(ip)
+    clock.advance(300)
+    for _ in range(11):
+        throttle.record_failure(ip)
+    assert throttle.needs_captcha(ip)
+    clock.advance(300)  # the first 20 are now 600 s old: out of the window
+    assert throttle.failures(ip) == 11
+    assert not throttle.needs_captcha(ip)
+    assert throttle.record_failure(ip) == 12
+    clock.advance(600)
+    assert throttle.failures(ip) == 0
+
+
+def test_ipv6_counts_per_64(redis_client, clock):
+    throttle = IpThrottle(redis_client, LockoutSettings(ip_failure_threshold=6), clock)
+    for i in range(7):
+        throttle.record_failure(f"2001:db8:1:2::{i + 1:x}")
+    assert throttle.needs_captcha("2001:db8:1:2:ffff::1")
+    assert not throttle.needs_captcha("2001:db8:1:3::1")
+
+
+def test_threshold_is_a_setting(redis_client, clock):
+    throttle = IpThrottle(redis_client, LockoutSettings(ip_failure_threshold=10), clock)
+    for _ in range(11):
+        throttle.record_failure("192.0.2.1")
+    assert throttle.needs_captcha("192.0.2.1")
+    assert throttle.needs_captcha("::ffff:192.0.2.1")  # the same client, IPv4-mapped
