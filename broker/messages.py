@@ -17,3 +17,4 @@ MESSAGES.update({
     "dev.time": ("时间", "Time"),
     "dev.empty": ("暂无消息", "No messages yet"),
 })
+from broker.auth.messages import AUTH_MESSAGES; MESSAGES.update(AUTH_MESSAGES)  # noqa: E402

@@ -1,0 +1,73 @@
+"""GET/POST /login: password tab and SMS-code tab (DOMAIN rules 2-4)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import jsonify, render_template, request
+
+from binding.accounts import local_cert_level
+
+from .. import captcha
+from ..csrf import csrf_token
+from ..errors import form_page, wants_json
+from ..session import sign_in
+from .helpers import account_service, ip_needs_captcha, next_param, request_data, signed_in, take_draft
+from .schemas import CodeLogin, PasswordLogin, load
+from .sending import send_code
+from .views import auth_url, bp
+
+TEMPLATE = "auth/login.html"
+TABS = ("password", "sms")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    nxt = next_param()
+    if request.method == "GET":
+        return _show(_tab({}), nxt)
+    data = request_data()
+    tab = _tab(data)
+    if data.get("action") == "send_code":
+        return send_code(purpose="login", page="login", template=TEMPLATE, context=_context("sms", nxt),
+                         data=data, keep=("phone",), back_to=auth_url("auth.login", tab="sms", next=nxt))
+    if tab == "sms":
+        return _with_code(data, nxt)
+    return _with_password(data, nxt)
+
+
+def _tab(data: Mapping[str, Any]) -> str:
+    if data.get("action") == "send_code":
+        return "sms"
+    tab = data.get("tab") or request.args.get("tab")
+    return tab if tab in TABS else "password"
+
+
+def _context(tab: str, nxt: str) -> dict[str, Any]:
+    return {"tab": tab, "next": nxt, "show_captcha": tab == "password" and ip_needs_captcha()}
+
+
+def _show(tab: str, nxt: str):
+    if wants_json():
+        return jsonify(csrf_token=csrf_token())
+    fields, notice = take_draft("login")
+    return render_template(TEMPLATE, form=fields, notice=notice, **_context(tab, nxt))
+
+
+def _with_password(data: Mapping[str, Any], nxt: str):
+    form_page(TEMPLATE, **_context("password", nxt))
+    fields = load(PasswordLogin, data)
+    # A wrong captcha is refused here, before any password is checked or counted.
+    captcha_passed = captcha.verify_if_given(fields.get("captcha"))
+    with account_service() as (db, svc):
+        account = svc.login_password(fields["username"], fields["password"], captcha_passed=captcha_passed)
+        sign_in(db, account, methods=("pwd",), cert_level=local_cert_level(account))
+    return signed_in(account, nxt)
+
+
+def _with_code(data: Mapping[str, Any], nxt: str):
+    form_page(TEMPLATE, **_context("sms", nxt))
+    fields = load(CodeLogin, data)
+    with account_service() as (db, svc):
+        account = svc.login_phone_code(fields["phone"], fields["code"])
+        sign_in(db, account, methods=("sms",), cert_level=local_cert_level(account))
+    return signed_in(account, nxt)

@@ -1,0 +1,38 @@
+"""GET/POST /register: phone + SMS code, username, password, user type (DOMAIN rule 1)."""
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+
+from binding.accounts import local_cert_level
+
+from ..csrf import csrf_token
+from ..errors import form_page, wants_json
+from ..session import sign_in
+from .helpers import account_service, next_param, request_data, signed_in, take_draft
+from .schemas import Registration, load
+from .sending import send_code
+from .views import auth_url, bp
+
+TEMPLATE = "auth/register.html"
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    nxt = next_param()
+    if request.method == "GET":
+        if wants_json():
+            return jsonify(csrf_token=csrf_token())
+        fields, notice = take_draft("register")
+        return render_template(TEMPLATE, form=fields, notice=notice, next=nxt)
+    data = request_data()
+    if data.get("action") == "send_code":
+        return send_code(purpose="register", page="register", template=TEMPLATE, context={"next": nxt},
+                         data=data, keep=("phone", "username", "kind"),
+                         back_to=auth_url("auth.register", next=nxt))
+    form_page(TEMPLATE, next=nxt)
+    fields = load(Registration, data)
+    with account_service() as (db, svc):
+        account = svc.register(**fields)
+        # The SMS code just proved the phone: the new user is signed in straight away.
+        sign_in(db, account, methods=("sms",), cert_level=local_cert_level(account))
+    return signed_in(account, nxt, status=201)
