@@ -29,9 +29,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.extensions["tongxing"] = services
     _configure(app, settings)
     configure_logging(settings.log_level, lambda: g.get("request_id") if _in_request() else None)
+    _register_hooks(app)  # first: the request id and locale exist before CSRF can refuse
     init_csrf(app)
     init_errors(app)
-    _register_hooks(app)
     _register_blueprints(app, settings)
     return app
 
@@ -52,7 +52,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
-    app.jinja_env.globals.update(t=i18n.t, current_locale=i18n.current_locale)
+    app.jinja_env.globals.update(t=i18n.t, current_locale=i18n.current_locale, switch_url=i18n.switch_url)
 
 
 def _in_request() -> bool:
@@ -99,9 +99,11 @@ def _security_headers(response) -> None:
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
     from . import dev, health
+    from . import oidc
     from .auth import views as auth_views
 
     app.register_blueprint(health.bp)
     auth_views.register(app)
+    oidc.register(app)
     if settings.demo:
         dev.register(app)

@@ -5,6 +5,8 @@ two messages.
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import g, request
 
 from .messages import MESSAGES
@@ -37,3 +39,10 @@ def remember_locale(response):
     if asked in LOCALES:
         response.set_cookie(COOKIE, asked, max_age=365 * 86400, samesite="Lax", httponly=True)
     return response
+
+
+def switch_url(locale: str) -> str:
+    """This page in ``locale``, keeping its other query parameters (tab, next...)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [locale]
+    return request.path + "?" + urlencode(args, doseq=True)

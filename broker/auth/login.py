@@ -1,4 +1,4 @@
-"""GET/POST /login: password tab and SMS-code tab (DOMAIN rules 2-4)."""
+"""GET/POST /login: password, SMS-code and email-code tabs (DOMAIN rules 2-4)."""
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -12,12 +12,14 @@ from ..csrf import csrf_token
 from ..errors import form_page, wants_json
 from ..session import sign_in
 from .helpers import account_service, ip_needs_captcha, next_param, request_data, signed_in, take_draft
-from .schemas import CodeLogin, PasswordLogin, load
+from .schemas import CodeLogin, EmailCodeLogin, PasswordLogin, load
 from .sending import send_code
 from .views import auth_url, bp
 
 TEMPLATE = "auth/login.html"
-TABS = ("password", "sms")
+TABS = ("password", "sms", "email")
+# What each code tab sends and keeps: (purpose, the field holding the recipient).
+_CODE_TABS = {"sms": ("login", "phone"), "email": ("email_login", "email")}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -28,17 +30,20 @@ def login():
     data = request_data()
     tab = _tab(data)
     if data.get("action") == "send_code":
-        return send_code(purpose="login", page="login", template=TEMPLATE, context=_context("sms", nxt),
-                         data=data, keep=("phone",), back_to=auth_url("auth.login", tab="sms", next=nxt))
+        purpose, recipient = _CODE_TABS[tab]
+        return send_code(purpose=purpose, page="login", template=TEMPLATE, context=_context(tab, nxt),
+                         data=data, keep=(recipient,), back_to=auth_url("auth.login", tab=tab, next=nxt))
     if tab == "sms":
         return _with_code(data, nxt)
+    if tab == "email":
+        return _with_email_code(data, nxt)
     return _with_password(data, nxt)
 
 
 def _tab(data: Mapping[str, Any]) -> str:
-    if data.get("action") == "send_code":
-        return "sms"
     tab = data.get("tab") or request.args.get("tab")
+    if data.get("action") == "send_code":
+        return tab if tab in _CODE_TABS else "sms"
     return tab if tab in TABS else "password"
 
 
@@ -70,4 +75,14 @@ def _with_code(data: Mapping[str, Any], nxt: str):
     with account_service() as (db, svc):
         account = svc.login_phone_code(fields["phone"], fields["code"])
         sign_in(db, account, methods=("sms",), cert_level=local_cert_level(account))
+    return signed_in(account, nxt)
+
+
+def _with_email_code(data: Mapping[str, Any], nxt: str):
+    form_page(TEMPLATE, **_context("email", nxt))
+    fields = load(EmailCodeLogin, data)
+    with account_service() as (db, svc):
+        account = svc.login_email_code(fields["email"], fields["code"])
+        # RFC 8176: "otp" (one-time password); "sms" is for SMS confirmation only.
+        sign_in(db, account, methods=("otp",), cert_level=local_cert_level(account))
     return signed_in(account, nxt)

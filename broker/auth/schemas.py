@@ -55,6 +55,16 @@ class SendCode(_Base):
     captcha = _text(16)
 
 
+class EmailCodeLogin(_Base):
+    email = _text(254)
+    code = _text(16)
+
+
+class SendEmailCode(_Base):
+    email = _text(254)
+    captcha = _text(16)
+
+
 class Registration(_Base):
     phone = _text(32)
     code = _text(16)
@@ -72,6 +82,7 @@ class PasswordReset(_Base):
 
 _LABELS = {
     "username": "auth.field.username", "password": "auth.field.password", "phone": "auth.field.phone",
+    "email": "auth.field.email",
     "code": "auth.field.code", "captcha": "auth.field.captcha", "kind": "auth.field.kind",
 }
 

@@ -189,3 +189,42 @@ def test_account_page_needs_login_and_root_redirects(user, account_named):
     text = user.client.get("/account?lang=en").get_data(as_text=True)
     assert "olga" in text and "139****0022" in text and "Enterprise user" in text and "Level 2" in text
     assert "13900000022" not in text
+
+
+def _give_email(app, username: str, email: str) -> None:
+    from sqlalchemy import update
+
+    from binding.models import Account
+
+    with app.extensions["tongxing"].sessions.begin() as db:
+        db.execute(update(Account).where(Account.username == username).values(email=email))
+
+
+def test_email_code_login(app, user, account_named):
+    account_named("lena", "13900000019")
+    _give_email(app, "lena", "lena@example.cn")
+    page = user.post_form("/login?tab=email", {"tab": "email", "action": "send_code",
+                                                "email": "Lena@Example.cn", "captcha": "TEST"}, follow=True)
+    text = page.get_data(as_text=True)
+    assert "验证码已发送" in text and 'id="tab-email" href="/login?tab=email" class="active"' in text
+    code = user.latest_code("lena@example.cn")
+    assert code is not None
+    response = user.post_form("/login?tab=email", {"tab": "email", "email": "lena@example.cn", "code": code})
+    assert response.status_code == 303 and response.headers["Location"] == "/account"
+    assert user.signed_in_as() == "lena"
+
+
+def test_email_code_needs_the_captcha_and_the_right_code(app, user, account_named):
+    account_named("mona", "13900000020")
+    _give_email(app, "mona", "mona@example.cn")
+    refused = user.post_json("/login", {"tab": "email", "action": "send_code", "email": "mona@example.cn",
+                                        "captcha": "WRONG"})
+    assert refused.status_code == 400 and refused.json["error"] == "invalid_captcha"
+    assert user.latest_code("mona@example.cn") is None
+    sent = user.post_json("/login", {"tab": "email", "action": "send_code", "email": "mona@example.cn",
+                                     "captcha": "TEST"})
+    assert sent.json == {"status": "code_sent"}
+    wrong = "000000" if user.latest_code("mona@example.cn") != "000000" else "111111"
+    response = user.post_json("/login", {"tab": "email", "email": "mona@example.cn", "code": wrong})
+    assert response.status_code == 400 and response.json["error"] == "invalid_code"
+    assert user.signed_in_as() is None
