@@ -1,0 +1,72 @@
+"""``broker users unlock|disable|enable LOGIN``: support actions on local accounts.
+
+LOGIN is anything a person signs in with (username, phone, email, USCC). The actions go through
+the accounts domain (``binding.accounts``) so they are audited like any other, with actor "cli".
+"""
+from __future__ import annotations
+
+import click
+
+from binding.db import make_session_factory, transaction
+from binding.errors import DomainError
+from binding.login_sessions import LoginSessions
+from config import system_clock
+
+from ..storage import connect_redis
+from .context import engine_for, instance_path, settings_from_environment
+
+ACTOR = "cli"
+
+
+@click.group("users")
+def users_group() -> None:
+    """Local accounts: unlock after lockout, disable, enable."""
+
+
+def _run(action):
+    """Call ``action(service, db, settings)`` in one transaction; a refusal exits 1 with its message."""
+    from binding.accounts import build_account_service
+
+    settings = settings_from_environment()
+    engine = engine_for(settings)
+    redis = connect_redis(settings.redis_url, instance_path(settings))
+    try:
+        with transaction(make_session_factory(engine)) as db:
+            service = build_account_service(db, settings=settings, redis=redis, clock=system_clock,
+                                            ip=None, request_id=None)
+            return action(service, db, settings)
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.en} ({exc.zh}) [{exc.code}]") from None
+    finally:
+        engine.dispose()
+
+
+@users_group.command("unlock")
+@click.argument("login")
+def unlock(login: str) -> None:
+    """Clear the password lockout of LOGIN (DOMAIN rule 4)."""
+    cleared = _run(lambda svc, db, settings: svc.unlock(login, actor=ACTOR))
+    click.echo(f"{login}: unlocked" if cleared else f"{login}: was not locked")
+
+
+@users_group.command("disable")
+@click.argument("login")
+def disable(login: str) -> None:
+    """Disable LOGIN: every login path refuses it and its live sessions end now."""
+    def action(svc, db, settings):
+        account = svc.set_disabled(login, True, actor=ACTOR)
+        return LoginSessions(db, settings.session, system_clock).revoke_all(account.id, "disabled")
+
+    ended = _run(action)
+    click.echo(f"{login}: disabled ({len(ended)} session(s) ended)")
+
+
+@users_group.command("enable")
+@click.argument("login")
+def enable(login: str) -> None:
+    """Enable LOGIN again."""
+    _run(lambda svc, db, settings: svc.set_disabled(login, False, actor=ACTOR))
+    click.echo(f"{login}: enabled")
+
+
+COMMANDS = [users_group]
