@@ -1,0 +1,110 @@
+"""The client directory: clients from the TOML config (read-only, held in memory) and clients
+in the database (``broker clients add|remove``, the demo seed). Secrets are shown once and
+stored as SHA-256 of a 256-bit random value."""
+from __future__ import annotations
+
+import secrets
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from binding.errors import Conflict, NotFound
+from binding.models import AuditEvent
+from config import Clock
+
+from .config import ClientSpec
+from .models import OAuthClient, secret_hash
+
+
+def new_client_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def client_from_spec(spec: ClientSpec, *, source: str, now) -> OAuthClient:
+    hashed = None
+    if not spec.public:
+        hashed = spec.secret_sha256 or secret_hash(spec.secret or "")
+    return OAuthClient(
+        client_id=spec.client_id, name=spec.name or spec.client_id, secret_hash=hashed,
+        redirect_uris=list(spec.redirect_uris), post_logout_redirect_uris=list(spec.post_logout_redirect_uris),
+        backchannel_logout_uri=spec.backchannel_logout_uri, grant_types=list(spec.grant_types),
+        scopes=list(spec.scopes), signing_alg=spec.signing_alg, policy=spec.policy.as_dict(),
+        source=source, created_at=now,
+    )
+
+
+def client_json(client: OAuthClient, secret: str | None = None) -> dict:
+    """What ``broker clients show`` prints (the secret only right after ``add``)."""
+    data = {
+        "client_id": client.client_id, "name": client.name,
+        "client_type": "public" if client.public else "confidential",
+        "token_endpoint_auth_method": "none" if client.public else "client_secret_basic",
+        "redirect_uris": list(client.redirect_uris or []),
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris or []),
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "grant_types": list(client.grant_types or []), "scope": " ".join(client.scopes or []),
+        "id_token_signed_response_alg": client.signing_alg, "policy": dict(client.policy or {}),
+        "source": client.source,
+    }
+    if secret is not None:
+        data["client_secret"] = secret
+    return data
+
+
+class ClientDirectory:
+    def __init__(self, db: Session, clock: Clock, config_clients: Iterable[OAuthClient] = ()):
+        self.db = db
+        self.clock = clock
+        self.config_clients = {c.client_id: c for c in config_clients}
+
+    def get(self, client_id: str | None) -> OAuthClient | None:
+        if not client_id:
+            return None
+        if client_id in self.config_clients:
+            return self.config_clients[client_id]
+        return self.db.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+
+    def list(self) -> list[OAuthClient]:
+        rows = list(self.db.scalars(select(OAuthClient).order_by(OAuthClient.client_id)))
+        return sorted([*self.config_clients.values(), *rows], key=lambda c: c.client_id)
+
+    def add(self, spec: ClientSpec, *, source: str = "cli", actor: str = "cli") -> tuple[OAuthClient, str | None]:
+        """Register ``spec``; a confidential client without a secret gets a fresh one, returned once."""
+        if self.get(spec.client_id) is not None:
+            raise Conflict(f"客户端 {spec.client_id} 已存在", f"client {spec.client_id} already exists",
+                           field="client_id")
+        secret = None
+        if not spec.public and not spec.secret and not spec.secret_sha256:
+            secret = new_client_secret()
+            spec = _with_secret(spec, secret)
+        elif spec.secret:
+            secret = spec.secret
+        now = self.clock()
+        row = client_from_spec(spec, source=source, now=now)
+        self.db.add(row)
+        self.db.add(AuditEvent(at=now, event="oidc.client_added", actor=actor,
+                               detail={"client_id": spec.client_id, "source": source}))
+        self.db.flush()
+        return row, secret
+
+    def remove(self, client_id: str, *, actor: str = "cli") -> None:
+        row = self.db.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+        if row is None:
+            where = "配置文件" if client_id in self.config_clients else "数据库"
+            raise NotFound(f"{where}中没有可删除的客户端 {client_id}", f"no removable client {client_id}"
+                           + (" (declared in the config file)" if client_id in self.config_clients else ""),
+                           field="client_id")
+        self.db.delete(row)
+        self.db.add(AuditEvent(at=self.clock(), event="oidc.client_removed", actor=actor,
+                               detail={"client_id": client_id}))
+        self.db.flush()
+
+
+def _with_secret(spec: ClientSpec, secret: str) -> ClientSpec:
+    from dataclasses import replace
+
+    return replace(spec, secret=secret)
+
+
+__all__ = ["ClientDirectory", "client_from_spec", "client_json", "new_client_secret"]

@@ -1,0 +1,188 @@
+"""Codes, grants and tokens (RFC 6749, RFC 9700 "OAuth 2.0 Security Best Current Practice").
+
+- A code is single use: claiming it is one conditional UPDATE, so two concurrent exchanges
+  cannot both win; a replayed code revokes the grant (every token) its first use created
+  (RFC 6749 §4.1.2, RFC 9700 §4.2.1 note).
+- Refresh tokens rotate on every use; presenting a used one revokes the whole grant
+  (RFC 9700 §4.14.2). Idle and absolute lifetimes bound them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from binding.models import AuditEvent
+from config import Clock
+
+from .config import OidcSettings
+from .models import AuthorizationCode, OAuthGrant, OAuthToken, SessionClient, secret_hash
+
+
+@dataclass(frozen=True)
+class LoginContext:
+    """The broker login an authorization is based on."""
+
+    sid: str
+    auth_time: datetime
+    cert_level: int
+    amr: tuple[str, ...]
+
+
+class GrantStore:
+    def __init__(self, db: Session, settings: OidcSettings, clock: Clock):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+
+    # --- codes --------------------------------------------------------------------------
+    def save_code(self, code: str, *, client_id: str, account_id: int, redirect_uri: str, scope: str,
+                  nonce: str | None, code_challenge: str | None, code_challenge_method: str | None,
+                  login: LoginContext) -> AuthorizationCode:
+        now = self.clock()
+        row = AuthorizationCode(
+            code_hash=secret_hash(code), client_id=client_id, account_id=account_id, redirect_uri=redirect_uri,
+            scope=scope, nonce=nonce, code_challenge=code_challenge, code_challenge_method=code_challenge_method,
+            sid=login.sid, auth_time=login.auth_time, cert_level=login.cert_level, amr=" ".join(login.amr),
+            created_at=now, expires_at=now + timedelta(seconds=self.settings.code_ttl_seconds),
+        )
+        self.db.add(row)
+        self.db.flush()
+        return row
+
+    def claim_code(self, code: str, client_id: str) -> AuthorizationCode | None:
+        """The code, now marked used; None when unknown, for another client, expired or replayed."""
+        now = self.clock()
+        row = self.db.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == secret_hash(code)))
+        if row is None or row.client_id != client_id:
+            return None
+        claimed = self.db.execute(
+            update(AuthorizationCode).where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
+            .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+        self.db.refresh(row)
+        if claimed != 1:
+            self._on_code_replay(row)
+            return None
+        if now >= row.expires_at:
+            return None
+        return row
+
+    def _on_code_replay(self, row: AuthorizationCode) -> None:
+        self.db.add(AuditEvent(at=self.clock(), event="oidc.code_replayed", account_id=row.account_id,
+                               detail={"client_id": row.client_id}))
+        if row.grant_id is not None:
+            grant = self.db.get(OAuthGrant, row.grant_id)
+            if grant is not None:
+                self.revoke_grant(grant, "code_replay")
+
+    def nonce_used(self, client_id: str, nonce: str) -> bool:
+        return self.db.scalar(select(AuthorizationCode.id).where(
+            AuthorizationCode.client_id == client_id, AuthorizationCode.nonce == nonce).limit(1)) is not None
+
+    # --- grants and tokens ----------------------------------------------------------------
+    def start_grant(self, *, client_id: str, grant_type: str, scope: str, account_id: int | None = None,
+                    login: LoginContext | None = None) -> OAuthGrant:
+        now = self.clock()
+        grant = OAuthGrant(
+            client_id=client_id, account_id=account_id, grant_type=grant_type, scope=scope, created_at=now,
+            expires_at=now + timedelta(seconds=self.settings.refresh_absolute_seconds),
+            sid=login.sid if login else None, auth_time=login.auth_time if login else None,
+            cert_level=login.cert_level if login else None, amr=" ".join(login.amr) if login else None,
+        )
+        self.db.add(grant)
+        self.db.flush()
+        return grant
+
+    def save_token(self, grant: OAuthGrant, *, access_token: str, jti: str, expires_in: int, scope: str,
+                   refresh_token: str | None) -> OAuthToken:
+        now = self.clock()
+        refresh_expires = None
+        if refresh_token:
+            refresh_expires = min(now + timedelta(seconds=self.settings.refresh_idle_seconds), grant.expires_at)
+        row = OAuthToken(
+            grant_id=grant.id, client_id=grant.client_id, access_token_hash=secret_hash(access_token), jti=jti,
+            refresh_token_hash=secret_hash(refresh_token) if refresh_token else None, scope=scope,
+            issued_at=now, access_expires_at=now + timedelta(seconds=expires_in),
+            refresh_expires_at=refresh_expires,
+        )
+        self.db.add(row)
+        self.db.flush()
+        return row
+
+    def claim_refresh(self, refresh_token: str, client_id: str) -> OAuthToken | None:
+        """The token row of a live refresh token, now marked used (rotation). A used one
+        presented again revokes its grant; None for unknown, foreign, expired or revoked."""
+        now = self.clock()
+        row = self.db.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == secret_hash(refresh_token)))
+        if row is None or row.client_id != client_id:
+            return None
+        claimed = self.db.execute(
+            update(OAuthToken).where(OAuthToken.id == row.id, OAuthToken.refresh_used_at.is_(None))
+            .values(refresh_used_at=now).execution_options(synchronize_session=False)).rowcount
+        self.db.refresh(row)
+        if claimed != 1:
+            self.db.add(AuditEvent(at=now, event="oidc.refresh_reused", account_id=row.grant.account_id,
+                                   detail={"client_id": client_id, "grant_id": row.grant_id}))
+            self.revoke_grant(row.grant, "refresh_reuse")
+            return None
+        if not self.refresh_alive(row):
+            return None
+        return row
+
+    def refresh_alive(self, row: OAuthToken) -> bool:
+        now = self.clock()
+        # row.revoked_at concerns the access token only (RFC 7009 lets a client revoke just that).
+        return (row.refresh_token_hash is not None and row.grant.revoked_at is None
+                and row.refresh_expires_at is not None and now < row.refresh_expires_at
+                and now < row.grant.expires_at)
+
+    def access_alive(self, row: OAuthToken) -> bool:
+        return row.revoked_at is None and row.grant.revoked_at is None and self.clock() < row.access_expires_at
+
+    def find_access(self, token: str) -> OAuthToken | None:
+        return self.db.scalar(select(OAuthToken).where(OAuthToken.access_token_hash == secret_hash(token)))
+
+    def find_refresh(self, token: str) -> OAuthToken | None:
+        return self.db.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == secret_hash(token)))
+
+    def revoke_token(self, row: OAuthToken) -> None:
+        if row.revoked_at is None:
+            row.revoked_at = self.clock()
+
+    def revoke_grant(self, grant: OAuthGrant, reason: str) -> None:
+        """Revoke a grant and with it every access and refresh token it holds."""
+        now = self.clock()
+        if grant.revoked_at is None:
+            grant.revoked_at = now
+            grant.revoked_reason = reason
+            self.db.add(AuditEvent(at=now, event="oidc.grant_revoked", account_id=grant.account_id,
+                                   detail={"client_id": grant.client_id, "grant_id": grant.id, "reason": reason}))
+        self.db.execute(update(OAuthToken).where(OAuthToken.grant_id == grant.id, OAuthToken.revoked_at.is_(None))
+                        .values(revoked_at=now).execution_options(synchronize_session=False))
+        self.db.flush()
+
+    # --- sessions (back-channel logout) -----------------------------------------------------
+    def record_session_client(self, sid: str, client_id: str, account_public_id: str) -> None:
+        exists = self.db.scalar(select(SessionClient.id).where(SessionClient.sid == sid,
+                                                               SessionClient.client_id == client_id))
+        if exists is None:
+            self.db.add(SessionClient(sid=sid, client_id=client_id, account_public_id=account_public_id,
+                                      created_at=self.clock()))
+            self.db.flush()
+
+    def end_sessions(self, sids: list[str]) -> list[SessionClient]:
+        """Revoke the grants of ended sessions; returns the clients still to be told (once)."""
+        for grant in self.db.scalars(select(OAuthGrant).where(OAuthGrant.sid.in_(sids),
+                                                              OAuthGrant.revoked_at.is_(None))):
+            self.revoke_grant(grant, "session_ended")
+        rows = list(self.db.scalars(select(SessionClient).where(SessionClient.sid.in_(sids),
+                                                                SessionClient.notified_at.is_(None))))
+        now = self.clock()
+        for row in rows:
+            row.notified_at = now
+        return rows
+
+
+__all__ = ["GrantStore", "LoginContext"]

@@ -1,0 +1,47 @@
+"""Page strings of the OIDC provider, merged into ``broker.messages.MESSAGES``."""
+from ..messages import MESSAGES
+
+MESSAGES.update({
+    "oidc.request_error.title": ("无法完成登录请求", "This sign-in request cannot be completed"),
+    "oidc.request_error.body": ("发起登录的系统提供的信息有误（例如未登记的应用或回调地址），为保护您的账号，我们不会把您带回该系统。",
+                                "The portal that sent you here made an invalid request (for example an unknown "
+                                "application or return address). To protect your account we will not send you back to it."),
+    "oidc.unmet.title": ("暂时无法进入 {client}", "You cannot enter {client} yet"),
+    "oidc.unmet.cert_level": ("{client} 要求认证等级不低于 {needed} 级，您本次登录的认证等级为 {have} 级。",
+                              "{client} requires certification level {needed} or higher; this login has level {have}."),
+    "oidc.unmet.cert_level.todo": ("请前往上游门户（如省统一身份认证门户）完成实名认证、提升认证等级后，再重新登录。",
+                                   "Upgrade your certification level at the upstream portal (for example the "
+                                   "provincial unified identity portal), then sign in again."),
+    "oidc.unmet.account_kind.legal": ("{client} 仅向法人账号开放，您当前登录的是个人（自然人）账号。",
+                                      "{client} accepts legal-person accounts only; you are signed in with a "
+                                      "personal (natural-person) account."),
+    "oidc.unmet.account_kind.legal.todo": ("请使用法人账号登录；如尚无法人账号，请注册新的法人账号。",
+                                           "Sign in with a legal-person account, or register a new legal-person account."),
+    "oidc.unmet.account_kind.personal": ("{client} 仅向个人账号开放。", "{client} accepts personal accounts only."),
+    "oidc.unmet.account_kind.personal.todo": ("请使用个人账号登录。", "Sign in with a personal account."),
+    "oidc.unmet.enterprise_required": ("{client} 要求账号绑定经过认证的企业。",
+                                       "{client} requires an account bound to a certified enterprise."),
+    "oidc.unmet.enterprise_required.todo": ("请先完成企业认证并绑定企业，再重新进入。",
+                                            "Certify and bind your enterprise first, then try again."),
+    "oidc.unmet.enterprise_category": ("该专区暂未向贵企业开放。", "This zone is not open to your enterprise."),
+    "oidc.unmet.enterprise_category.todo": ("该专区仅向以下类型的企业开放（须在有效期内）：{needed}。",
+                                            "It is open only to enterprises certified (and still valid) as: {needed}."),
+    "oidc.unmet.retry": ("我已处理，重新检查", "I have done this, check again"),
+    "oidc.unmet.switch": ("换一个账号登录", "Sign in with another account"),
+    "oidc.unmet.give_up": ("放弃并返回 {client}", "Give up and return to {client}"),
+    "oidc.consent.title": ("{client} 请求访问您的信息", "{client} asks to access your information"),
+    "oidc.consent.intro": ("同意后，{client} 将获得以下信息：", "If you allow it, {client} will receive:"),
+    "oidc.scope.openid": ("您的账号标识", "your account identifier"),
+    "oidc.scope.profile": ("用户名、姓名与账号类型", "your username, name and account kind"),
+    "oidc.scope.phone": ("手机号", "your phone number"),
+    "oidc.scope.enterprise": ("所属企业的名称、统一社会信用代码、您的角色与企业资质（只读）",
+                              "your enterprise's name, credit code, your role and its certified categories (read-only)"),
+    "oidc.consent.allow": ("同意", "Allow"),
+    "oidc.consent.deny": ("拒绝", "Deny"),
+    "oidc.logout.confirm.title": ("退出登录", "Sign out"),
+    "oidc.logout.confirm.body": ("确定要退出统一身份认证吗？", "Do you want to sign out of the unified sign-in?"),
+    "oidc.logout.confirm.button": ("退出登录", "Sign out"),
+    "oidc.logged_out.title": ("您已退出登录", "You are signed out"),
+    "oidc.logged_out.refused": ("发起退出的系统提供的返回地址未登记，因此未自动跳转。",
+                                "The return address given by the portal is not registered, so you were not sent back."),
+})

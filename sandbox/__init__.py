@@ -1,0 +1,2 @@
+"""Simulated parties around the broker for the demo and the tests (ARCHITECTURE.md).
+The broker never imports this package."""
