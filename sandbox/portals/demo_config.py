@@ -1,0 +1,52 @@
+"""How a broker is registered at the sandbox, and the provider tables (ISSUE4.md "Provider
+config") that point a broker at it. Used by the demo runner; the values are demo-only."""
+from __future__ import annotations
+
+CLIENT_ID = "tongxing"
+CLIENT_SECRET = "tongxing-sandbox-secret"
+PORTAL_IDS = ("sd-portal", "bj-yzt", "miit", "wechat", "qq", "weibo")
+
+
+def demo_clients(broker_url: str, client_id: str = CLIENT_ID, client_secret: str = CLIENT_SECRET) -> list[dict]:
+    """The ``clients`` argument of ``create_sandbox``: the broker, with its callback
+    ``<broker>/federation/callback/<provider id>`` for every portal."""
+    broker_url = broker_url.rstrip("/")
+    return [{"client_id": client_id, "client_secret": client_secret,
+             "redirect_uris": [f"{broker_url}/federation/callback/{p}" for p in PORTAL_IDS]}]
+
+
+def provider_tables(sandbox_url: str, client_id: str = CLIENT_ID, client_secret: str = CLIENT_SECRET) -> list[dict]:
+    """``settings.extra["providers"]`` for a broker using the sandbox at ``sandbox_url``."""
+    s = sandbox_url.rstrip("/")
+    creds = {"client_id": client_id, "client_secret": client_secret, "timeout_seconds": 5}
+    return [
+        {"id": "sd-portal", "type": "oidc", "display_name": "山东省统一身份认证平台",
+         "display_name_en": "Shandong unified identity portal", "issuer": f"{s}/sd-portal",
+         "scopes": ["openid", "profile", "phone"], "upgrade_url": f"{s}/sd-portal/account/upgrade", **creds,
+         "claims": {"subject": "sub", "login_name": "preferred_username", "phone": "phone_number",
+                    "phone_verified": "phone_number_verified", "name": "name", "enterprise_name": "org_name",
+                    "uscc": "uscc", "account_kind": {"claim": "user_type", "map": {"natural": "personal", "legal": "legal"}},
+                    "cert_level": {"claim": "auth_level"}}},
+        {"id": "bj-yzt", "type": "oauth2", "display_name": "北京市法人一证通统一身份认证",
+         "display_name_en": "Beijing YZT (legal-person identity)", "issuer": f"{s}/bj-yzt",
+         "authorize_url": f"{s}/bj-yzt/oauth/authorize", "token_url": f"{s}/bj-yzt/oauth/token",
+         "userinfo_url": f"{s}/bj-yzt/api/userinfo", "scopes": ["user"], **creds,
+         "claims": {"subject": "data.userId", "login_name": "data.loginName", "phone": "data.mobile",
+                    "phone_verified": "data.mobileVerified", "name": "data.realName",
+                    "enterprise_name": "data.entName", "uscc": "data.creditCode",
+                    "account_kind": {"claim": "data.userType", "map": {"PERSON": "personal", "LEGAL": "legal"}},
+                    "cert_level": {"claim": "data.certLevel"}}},
+        {"id": "miit", "type": "cas", "display_name": "工业和信息化部政务服务统一认证",
+         "display_name_en": "MIIT government services (CAS)", "cas_url": f"{s}/miit/cas", "cas_version": "3.0",
+         "timeout_seconds": 5,
+         "claims": {"subject": "user", "login_name": "user", "phone": "mobile", "phone_verified_default": True,
+                    "name": "name", "enterprise_name": "entName", "uscc": "creditCode",
+                    "account_kind": {"claim": "userType", "map": {"natural": "personal", "legal": "legal"}},
+                    "cert_level": {"claim": "certLevel"}}},
+        {"id": "wechat", "type": "wechat", "display_name": "微信登录", "display_name_en": "WeChat",
+         "api_base": f"{s}/wechat", "open_base": f"{s}/wechat", **creds},
+        {"id": "qq", "type": "qq", "display_name": "QQ 登录", "display_name_en": "QQ",
+         "api_base": f"{s}/qq", "open_base": f"{s}/qq", **creds},
+        {"id": "weibo", "type": "weibo", "display_name": "微博登录", "display_name_en": "Weibo",
+         "api_base": f"{s}/weibo", "open_base": f"{s}/weibo", **creds},
+    ]
