@@ -1,0 +1,93 @@
+"""What the adapters share: config keys, names in messages, the back channel, the callback
+checks every protocol needs (state, an ``error`` parameter, a code), and the claim mapping.
+
+An adapter keeps only its configuration (plus, for OIDC, a cache of the discovery document);
+everything about one login travels in ``opaque`` (see ``providers.base``)."""
+from __future__ import annotations
+
+import hmac
+from typing import Any, ClassVar, Mapping
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from config import Clock, system_clock
+
+from .base import Identity
+from .errors import Names
+from .http import Upstream
+from .schema import Key, ProviderConfig
+
+# The keys of a client registered at an OAuth-style upstream.
+CLIENT_KEYS: dict[str, Key] = {
+    "client_id": Key("str", required=True),
+    "client_secret": Key("secret", required=True),
+}
+
+
+class BaseAdapter:
+    TYPE: ClassVar[str] = ""
+    KEYS: ClassVar[dict[str, Key]] = {}
+    DEFAULT_CLAIMS: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, config: ProviderConfig, *, http: requests.Session, clock: Clock | None = None):
+        self.config = config
+        self.id = config.id
+        self.type = config.type
+        self.display_name = config.display_name
+        self.display_name_en = config.display_name_en
+        self.logo = config.logo
+        self.upgrade_url = config.upgrade_url
+        self.options = config.options
+        self.clock = clock or system_clock
+        self.names = Names(config.id, config.display_name, config.display_name_en)
+        self.upstream = Upstream(http, config.timeout_seconds, self.names)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"
+
+    @classmethod
+    def check(cls, values: Mapping[str, Any]) -> list[str]:
+        """Cross-key problems of this type's config (``key: reason`` each)."""
+        return []
+
+    # --- the callback checks ------------------------------------------------------------------
+    def check_state(self, opaque: Mapping[str, Any], params: Mapping[str, str]) -> None:
+        """The broker checks ``state`` against the browser session too; this second, constant-time
+        check ties the callback to the opaque data it is about to trust (RFC 6749 §10.12)."""
+        if not same(opaque.get("state"), params.get("state")):
+            raise self.names.invalid("state", "登录状态不匹配", "state mismatch")
+
+    def check_error(self, params: Mapping[str, str]) -> None:
+        """RFC 6749 §4.1.2.1: ``error=access_denied`` and friends mean the upstream refused."""
+        if params.get("error"):
+            raise self.names.denied(params["error"])
+
+    def code(self, params: Mapping[str, str]) -> str:
+        """The authorization code; none means the user did not complete the login (WeChat, for
+        one, comes back with only ``state`` when the user declines)."""
+        code = params.get("code")
+        if not code:
+            raise self.names.denied("cancelled")
+        return code
+
+    def identity(self, issuer: str, claims: Mapping[str, Any]) -> Identity:
+        return self.config.claims.identity(self.id, issuer, claims, self.names)
+
+
+def same(expected: Any, got: Any) -> bool:
+    """Constant-time equality of two strings; False when either is missing."""
+    if not isinstance(expected, str) or not isinstance(got, str) or not expected:
+        return False
+    return hmac.compare_digest(expected.encode(), got.encode())
+
+
+def with_query(url: str, **params: Any) -> str:
+    """``url`` with ``params`` appended to its query (kept: the portal's own parameters)."""
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return f"{url}{'&' if urlsplit(url).query else '?'}{query}"
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
