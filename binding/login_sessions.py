@@ -33,6 +33,10 @@ class ActiveLogin:
     auth_methods: tuple[str, ...]
     cert_level: int
     auth_time: datetime
+    # Issue 4: the account kind the upstream certified for this login (None: a local login,
+    # judged by the account's own kind) and the upstream identity used.
+    account_kind: str | None = None
+    upstream_identity_id: int | None = None
 
 
 class LoginSessions:
@@ -42,7 +46,8 @@ class LoginSessions:
         self.clock = clock
 
     def start(self, account: Account, methods: tuple[str, ...], cert_level: int,
-              ip: str | None = None, user_agent: str | None = None) -> tuple[str, LoginSession]:
+              ip: str | None = None, user_agent: str | None = None, *, account_kind: str | None = None,
+              upstream_identity_id: int | None = None) -> tuple[str, LoginSession]:
         """A new session with a new random token (never reuse a pre-login id: session fixation)."""
         now = self.clock()
         token = secrets.token_urlsafe(32)
@@ -51,6 +56,7 @@ class LoginSessions:
             cert_level=cert_level, created_at=now, last_seen_at=now,
             expires_at=now + timedelta(seconds=self.settings.absolute_lifetime_seconds),
             ip=ip, user_agent=(user_agent or "")[:256] or None,
+            account_kind=account_kind, upstream_identity_id=upstream_identity_id,
         )
         self.db.add(row)
         self.db.flush()
@@ -72,7 +78,8 @@ class LoginSessions:
         if now - row.last_seen_at >= _TOUCH_EVERY:
             row.last_seen_at = now
         return ActiveLogin(row.id, row.sid, account.id, account.public_id,
-                           tuple(row.auth_methods.split()), row.cert_level, row.created_at)
+                           tuple(row.auth_methods.split()), row.cert_level, row.created_at,
+                           row.account_kind, row.upstream_identity_id)
 
     def revoke_token(self, token: str, reason: str = "logout") -> LoginSession | None:
         row = self.db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))

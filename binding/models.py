@@ -93,6 +93,10 @@ class LoginSession(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     auth_methods: Mapped[str] = mapped_column(String(64))  # space-separated amr values
     cert_level: Mapped[int] = mapped_column(Integer, default=1)
+    # Issue 4: what the upstream certified for THIS login (client policies judge it, rules 8-9):
+    # personal | legal, and the upstream identity used (None for local logins).
+    account_kind: Mapped[str | None] = mapped_column(String(16))
+    upstream_identity_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -206,3 +210,5 @@ __all__ = [
 
 # The OIDC provider's tables (issue 3) share this metadata: migrations and test wipes see them.
 from binding.oauth import models as _oauth_models  # noqa: E402,F401
+# Upstream identities linked to accounts (issue 4).
+from binding import upstream_models as _upstream_models  # noqa: E402,F401

@@ -105,5 +105,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(health.bp)
     auth_views.register(app)
     oidc.register(app)
+    from . import federation
+
+    federation.register(app)
     if settings.demo:
         dev.register(app)

@@ -11,6 +11,7 @@ from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from binding.errors import DomainError, ValidationFailed
+from providers.base import ProviderError
 
 from .i18n import current_locale, t
 
@@ -28,6 +29,9 @@ STATUS_BY_CODE = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "identity_kind_taken": 409,          # issue 4 linking rules (binding.linking)
+    "identity_linked_elsewhere": 409,
+    "last_sign_in_method": 409,
     "account_locked": 423,
     "rate_limited": 429,
 }
@@ -86,7 +90,21 @@ def handle_unexpected(error: Exception):
     return render_template("error.html", message=t("error.internal"), code="server_error"), 500
 
 
+def handle_provider_error(error: ProviderError):
+    """An upstream login that cannot complete (issue 4): a clear page with a retry link (the
+    view sets ``g.federation_retry``), never a stack trace. Upstream text is never shown."""
+    status = {"upstream_unavailable": 502, "upstream_denied": 403}.get(error.code, 400)
+    retry = g.get("federation_retry")
+    log.warning("upstream login failed: %s", error.code)
+    if wants_json():
+        return jsonify({"error": error.code, "message": error.message(current_locale()), "message_zh": error.zh,
+                        "message_en": error.en, "retry": error.retry, "retry_url": retry}), status
+    return render_template("federation/error.html", message=error.message(current_locale()), code=error.code,
+                           retry_url=retry), status
+
+
 def init_errors(app: Flask) -> None:
+    app.register_error_handler(ProviderError, handle_provider_error)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -45,8 +45,12 @@ def current_login() -> ActiveLogin | None:
     return login
 
 
-def sign_in(db: Session, account: Account, methods: tuple[str, ...], cert_level: int) -> ActiveLogin:
+def sign_in(db: Session, account: Account, methods: tuple[str, ...], cert_level: int, *,
+            account_kind: str | None = None, upstream_identity_id: int | None = None) -> ActiveLogin:
     """Start a fresh session for ``account`` inside the caller's transaction.
+
+    Federated logins (issue 4) pass the ``account_kind`` and the upstream identity of THIS
+    login: client policies judge them (DOMAIN rules 8, 9).
 
     The cookie session is cleared first, so the pre-login session id and CSRF token die
     (session fixation); the previous broker session, if any, is ended."""
@@ -60,10 +64,12 @@ def sign_in(db: Session, account: Account, methods: tuple[str, ...], cert_level:
     if locale:
         session["locale"] = locale
     token, row = login_sessions(db).start(account, methods, cert_level, ip=request.remote_addr,
-                                           user_agent=request.headers.get("User-Agent"))
+                                           user_agent=request.headers.get("User-Agent"),
+                                           account_kind=account_kind, upstream_identity_id=upstream_identity_id)
     session[_TOKEN_KEY] = token
     session.permanent = True
-    login = ActiveLogin(row.id, row.sid, account.id, account.public_id, methods, cert_level, row.created_at)
+    login = ActiveLogin(row.id, row.sid, account.id, account.public_id, methods, cert_level, row.created_at,
+                        account_kind, upstream_identity_id)
     g.active_login = login
     if ended:
         _notify_end(ended)

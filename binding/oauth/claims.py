@@ -41,8 +41,10 @@ def enterprise_facts(db: Session, account: Account) -> EnterpriseFacts | None:
                            certified=binding is not None, categories=categories)
 
 
-def login_facts(db: Session, account: Account, cert_level: int) -> LoginFacts:
-    return LoginFacts(cert_level=cert_level, account_kind=account_kind_claim(account),
+def login_facts(db: Session, account: Account, cert_level: int, account_kind: str | None = None) -> LoginFacts:
+    """``account_kind``: what the upstream certified for THIS login (issue 4, rule 9); a local
+    login (None) is judged by the account's own kind."""
+    return LoginFacts(cert_level=cert_level, account_kind=account_kind or account_kind_claim(account),
                       enterprise=enterprise_facts(db, account))
 
 

