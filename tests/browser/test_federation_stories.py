@@ -2,6 +2,8 @@
 through the broker, the sandbox upstream portals and the demo downstream portals (issue 4)."""
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.federation_support import fed_demo, portal_sign_in  # noqa: F401  (fixture)
 
 
@@ -70,7 +72,8 @@ def test_lisi_conflict_settled_by_signing_in_to_the_local_account(page, fed_demo
     assert page.input_value("#username") == "lisi"
     page.fill("#password", "wrong-password")
     page.click("#prove-submit")
-    assert page.locator('.error[data-code="invalid_credentials"]').is_visible()
+    # The wrong password's answer is a new page: wait for it rather than read the old one.
+    expect(page.locator('.error[data-code="invalid_credentials"]')).to_be_visible()
     page.fill("#password", "Ls@demo2026")
     page.click("#prove-submit")
     page.wait_for_url(fed_demo.broker("/account"))
