@@ -30,7 +30,8 @@ def no_account() -> NotFound:
 
 def wrong_password(attempts_left: int, field: str) -> InvalidCredentials:
     return InvalidCredentials(f"登录名或密码错误，还可尝试 {attempts_left} 次",
-                              f"Wrong login name or password; {attempts_left} attempts left",
+                              f"Wrong login name or password; {attempts_left} "
+                              f"attempt{'' if attempts_left == 1 else 's'} left",
                               field=field, attempts_left=attempts_left)
 
 
@@ -65,3 +66,8 @@ def rate_limited(wait: int, reason: str | None, field: str) -> RateLimited:
     else:
         zh, en = "请求过于频繁，请稍后再试", f"Too many code requests from your network; try again in {wait} s"
     return RateLimited(zh, en, field=field, retry_after=wait, reason=reason)
+
+
+def email_taken() -> Conflict:
+    return Conflict("该邮箱已被其他账号使用，请换一个邮箱", "This email address belongs to another account; use another one",
+                    field="email")

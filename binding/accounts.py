@@ -30,7 +30,7 @@ from .codes import CodeService
 from .errors import CaptchaRequired, Conflict, InvalidCode, ValidationFailed
 from .identifiers import classify_identifier, mask_email, mask_phone, normalise_email, normalise_phone
 from .models import Account, AccountKind, AccountStatus
-from .notify import Notifier, OutboxNotifier, code_email, code_sms
+from .notify import Notifier, build_notifier, code_email, code_sms, email_verification
 from .passwords import PasswordHasher, password_problem
 from .usernames import username_problem
 
@@ -39,10 +39,16 @@ SMS_PURPOSES = ("register", "login", "reset")
 NO_IP = "local"
 
 
+def can_sign_in(account: Account | None) -> bool:
+    """THE rule, without raising: only an active account may sign in or keep using a login
+    (sessions, OAuth tokens, refresh) (issue 2 "Lockout", last point)."""
+    return account is not None and account.status == AccountStatus.ACTIVE
+
+
 def ensure_can_sign_in(account: Account) -> None:
-    """THE check every login path calls (password, codes, federated, QR, token refresh):
-    a disabled account may not sign in (issue 2 "Lockout", last point)."""
-    if account.status != AccountStatus.ACTIVE:
+    """``can_sign_in`` for the login paths (password, codes, federated, QR): refuse with a
+    clear error."""
+    if not can_sign_in(account):
         raise msg.disabled()
 
 
@@ -301,6 +307,38 @@ class AccountService:
         account.password_hash = self.hasher.hash(password)
         account.password_changed_at = self.clock()
 
+    # ---- email address (rule 2: email + code login needs a verified address) -------------
+
+    def send_email_verification(self, account: Account, email: str) -> None:
+        """Send a code to ``email`` so the signed-in ``account`` can add it or change to it.
+        An address of another account is refused (one account per mailbox)."""
+        email = normalise_email(email)
+        self._refuse_taken_email(account, email)
+        self._acquire_send(email, field="email")
+        subject, text = email_verification(self.codes.issue("email_verify", email), self._code_minutes())
+        self.notifier.send_email(email, subject, text)
+        self.audit.record("code.sent", account.id, channel="email", purpose="email_verify",
+                          recipient=mask_email(email))
+
+    def confirm_email(self, account: Account, email: str, code: str) -> None:
+        """The code sent to ``email`` proves the mailbox: it becomes the account's verified email."""
+        email = self._code_input(lambda: normalise_email(email), code)
+        self._refuse_taken_email(account, email)
+        self.codes.verify("email_verify", email, code)
+        previous = account.email
+        account.email, account.email_verified = email, True
+        try:
+            with self.db.begin_nested():
+                self.db.flush()
+        except IntegrityError:  # another account took it since the check
+            raise msg.email_taken() from None
+        self.audit.record("email.changed" if previous else "email.added", account.id, email=mask_email(email))
+
+    def _refuse_taken_email(self, account: Account, email: str) -> None:
+        holder = find_by_email(self.db, email)
+        if holder is not None and holder.id != account.id:
+            raise msg.email_taken()
+
     # ---- staff / CLI --------------------------------------------------------------------
 
     def unlock(self, login: str, actor: str) -> bool:
@@ -343,7 +381,7 @@ def build_account_service(db: Session, *, settings: Settings, redis: Redis, cloc
         limiter=SendLimiter(redis, settings.codes, clock),
         hasher=hasher or PasswordHasher.for_settings(settings.password),
         codes=CodeService(db, settings.codes, clock, _derive(key, b"one-time-codes")),
-        notifier=notifier or OutboxNotifier(db, clock),
+        notifier=notifier or build_notifier(db, settings, clock),
         audit=Audit(db, clock, ip=ip, request_id=request_id),
         ip=ip,
     )
@@ -355,8 +393,8 @@ def _derive(key: bytes, label: bytes) -> bytes:
 
 
 def _secret_key(settings: Settings) -> bytes:
-    # Without SECRET_KEY (development only: production refuses to start) codes and lock
-    # subjects still get a secret, one per process.
+    # The app and the CLI always pass a key (development: the instance folder's, see
+    # broker.services.with_secret_key); a bare script without one gets one per process.
     return settings.secret_key.encode() if settings.secret_key else _process_secret()
 
 
@@ -374,4 +412,4 @@ def _collect(errors: dict[str, tuple[str, str]], normalise):
         return None
 
 
-__all__ = ["AccountService", "build_account_service", "ensure_can_sign_in", "local_cert_level"]
+__all__ = ["AccountService", "build_account_service", "can_sign_in", "ensure_can_sign_in", "local_cert_level"]

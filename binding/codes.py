@@ -23,7 +23,7 @@ from config import Clock, CodeSettings
 from .errors import InvalidCode
 from .models import OneTimeCode
 
-PURPOSES = ("register", "login", "reset", "email_login")
+PURPOSES = ("register", "login", "reset", "email_login", "email_verify")
 
 _WRONG = ("验证码错误", "Wrong code")
 _EXPIRED = ("验证码已过期，请重新获取", "The code has expired; request a new one")

@@ -20,14 +20,17 @@ def database_url(configured: str, instance_path: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
+    """An engine whose errors never carry the statement's parameters (phones, emails, hashes):
+    ``hide_parameters`` keeps them out of exception texts and so out of the logs."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         # SQLite: take the write lock at BEGIN so read-then-write transactions serialise
         # instead of failing with "database is locked" on upgrade.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from config import Clock, SessionSettings
 
+from .accounts import can_sign_in
 from .models import Account, LoginSession
 
 # Only write last_seen_at when it moved this much: keeps reads off the write path.
@@ -72,7 +73,7 @@ class LoginSessions:
             self._revoke(row, now, "idle")
             return None
         account = row.account
-        if not account.active:
+        if not can_sign_in(account):
             self._revoke(row, now, "disabled")
             return None
         if now - row.last_seen_at >= _TOUCH_EVERY:

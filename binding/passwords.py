@@ -17,8 +17,6 @@ from passlib.context import CryptContext
 
 from config import PasswordSettings
 
-from .errors import ValidationFailed
-
 
 class PasswordHasher:
     """Hash and verify passwords. Build it with ``PasswordHasher.for_settings`` to share one per
@@ -55,9 +53,6 @@ class PasswordHasher:
     def dummy_verify(self, password: str) -> None:
         """Spend the time of one verification without an account (no timing oracle)."""
         self._context.verify(password, self._dummy_hash)
-
-    def needs_update(self, stored_hash: str) -> bool:
-        return self._context.needs_update(stored_hash)
 
 
 @lru_cache(maxsize=8)
@@ -107,13 +102,4 @@ def password_problem(password: str, settings: PasswordSettings, username: str | 
     return None
 
 
-def check_password_strength(password: str, settings: PasswordSettings, username: str | None = None,
-                            field: str = "password") -> None:
-    """Raise ValidationFailed on ``field`` saying which rule failed."""
-    problem = password_problem(password, settings, username)
-    if problem is not None:
-        raise ValidationFailed({field: (problem.zh, problem.en)})
-
-
-__all__ = ["PasswordHasher", "PasswordProblem", "character_classes", "check_password_strength",
-           "password_problem"]
+__all__ = ["PasswordHasher", "PasswordProblem", "character_classes", "password_problem"]

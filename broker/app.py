@@ -8,10 +8,12 @@ import time
 from datetime import timedelta
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Clock, Settings, load_settings
+from config import Clock, Settings
 
 from . import i18n
+from .config_check import check_settings, load_checked_settings
 from .csrf import init_csrf
 from .errors import init_errors
 from .logs import configure_logging
@@ -22,12 +24,19 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
-    """Build the broker. ``settings`` defaults to the environment (+ ``BROKER_CONFIG``)."""
-    settings = settings or load_settings()
+    """Build the broker. ``settings`` defaults to the environment (+ ``BROKER_CONFIG``); every
+    part of the configuration is checked first, all problems in one ConfigError."""
+    settings = load_checked_settings() if settings is None else check_settings(settings)
     services = build_services(settings, clock)
+    settings = services.settings  # with the instance folder's key in development
     app = Flask(__name__, instance_path=services.instance_path)
     app.extensions["tongxing"] = services
     _configure(app, settings)
+    if settings.trusted_proxies:
+        # The client address (per-IP limits, audit) and scheme come from the proxies' headers,
+        # believed for exactly that many hops (werkzeug ProxyFix); without proxies never.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     configure_logging(settings.log_level, lambda: g.get("request_id") if _in_request() else None)
     _register_hooks(app)  # first: the request id and locale exist before CSRF can refuse
     init_csrf(app)
@@ -42,7 +51,7 @@ def services_of(app: Flask) -> Services:
 
 def _configure(app: Flask, settings: Settings) -> None:
     app.config.update(
-        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME=settings.session.cookie_name,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -74,7 +83,7 @@ def _register_hooks(app: Flask) -> None:
     @app.after_request
     def _finish(response):
         response.headers["X-Request-Id"] = g.get("request_id", "")
-        _security_headers(response)
+        _security_headers(response, hsts=settings.issuer.startswith("https://"))
         i18n.remember_locale(response)
         log.info("%s %s %s", request.method, request.path, response.status_code, extra={
             "method": request.method, "path": request.path, "status": response.status_code,
@@ -83,8 +92,10 @@ def _register_hooks(app: Flask) -> None:
         return response
 
 
-def _security_headers(response) -> None:
+def _security_headers(response, hsts: bool) -> None:
     headers = response.headers
+    if hsts:  # RFC 6797: browsers keep to https for a year once they saw the broker over it
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")

@@ -27,6 +27,8 @@ STATUS_BY_CODE = {
     "invalid_credentials": 401,
     "account_disabled": 403,
     "forbidden": 403,
+    "unmet_requirements": 403,           # issue 3: login short of a client policy (broker.oidc.errors)
+    "oauth_request_invalid": 400,        # issue 3: authorization / logout request never redirected
     "not_found": 404,
     "conflict": 409,
     "identity_kind_taken": 409,          # issue 4 linking rules (binding.linking)
@@ -34,6 +36,7 @@ STATUS_BY_CODE = {
     "last_sign_in_method": 409,
     "account_locked": 423,
     "rate_limited": 429,
+    "delivery_failed": 503,              # the SMS / email gateway did not take the code (binding.gateways)
 }
 _RETRY_AFTER_CODES = ("account_locked", "rate_limited")
 
@@ -61,11 +64,15 @@ def error_body(error: DomainError) -> dict:
 
 def handle_domain_error(error: DomainError):
     status = STATUS_BY_CODE.get(error.code, 400)
-    headers = {}
+    headers = dict(getattr(error, "headers", None) or {})
     if error.code in _RETRY_AFTER_CODES and "retry_after" in error.data:
         headers["Retry-After"] = str(error.data["retry_after"])
     if wants_json():
         return jsonify(error_body(error)), status, headers
+    own = getattr(error, "page", None)   # a refusal with a page of its own: (template, context)
+    if own:
+        template, context = own
+        return render_template(template, **context), status, headers
     page = getattr(g, "form_page", None)
     if page:
         template, context = page

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import g, request
+from flask import current_app, g, request
 
 from .messages import MESSAGES
 
@@ -37,7 +37,9 @@ def t(key: str, **params) -> str:
 def remember_locale(response):
     asked = request.args.get("lang")
     if asked in LOCALES:
-        response.set_cookie(COOKIE, asked, max_age=365 * 86400, samesite="Lax", httponly=True)
+        # Secure exactly when the session cookie is (https issuer, or the setting).
+        response.set_cookie(COOKIE, asked, max_age=365 * 86400, samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 
 

@@ -1,7 +1,10 @@
 """The collaborators built once per app: settings, database, Redis, clock."""
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
+import secrets
 import tempfile
 from dataclasses import dataclass
 
@@ -13,6 +16,9 @@ from binding.db import database_url, make_engine, make_session_factory
 from config import Clock, Settings, system_clock
 
 from .storage import connect_redis
+
+log = logging.getLogger("broker.services")
+SECRET_KEY_FILE = "secret_key"
 
 
 @dataclass
@@ -26,8 +32,8 @@ class Services:
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    instance_path = settings.instance_path or os.path.join(os.getcwd(), "instance")
-    os.makedirs(instance_path, exist_ok=True)
+    instance_path = instance_folder(settings)
+    settings = with_secret_key(settings, instance_path)
     engine = make_engine(database_url(settings.database_url, instance_path))
     return Services(
         settings=settings,
@@ -39,5 +45,39 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     )
 
 
-def temporary_instance() -> str:
-    return tempfile.mkdtemp(prefix="tongxing-")
+def instance_folder(settings: Settings) -> str:
+    """THE instance folder of the app and the commands: ``BROKER_INSTANCE``, else
+    ``./instance``; created when missing."""
+    path = os.path.abspath(settings.instance_path or os.path.join(os.getcwd(), "instance"))
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def with_secret_key(settings: Settings, instance_path: str) -> Settings:
+    """``settings`` with a secret key. Without ``SECRET_KEY`` (development and test only:
+    production refuses to start without one) the key is generated once and kept in the
+    instance folder, readable by its owner only (0600), so every worker process and every
+    restart share it: cookies, code HMACs and lock subjects stay valid across them."""
+    if settings.secret_key or settings.production:
+        return settings
+    return dataclasses.replace(settings, secret_key=_persisted_key(os.path.join(instance_path, SECRET_KEY_FILE)))
+
+
+def _persisted_key(path: str) -> str:
+    if not os.path.exists(path):
+        # Written aside then linked into place: a concurrent worker either wins the link or
+        # reads the complete winner, never a half-written file (link fails if it exists).
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".secret-")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            os.link(tmp, path)
+            log.info("generated a development secret key in the instance folder")
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    if os.stat(path).st_mode & 0o077:
+        os.chmod(path, 0o600)
+    with open(path, encoding="ascii") as fh:
+        return fh.read().strip()

@@ -3,12 +3,15 @@ session itself in the database (``binding.login_sessions``) so it can be revoked
 
 Other features call ``current_login()`` to learn who is signed in, ``sign_in()`` after a
 successful authentication, and ``on_session_end(listener)`` to hear about ended sessions
-(back-channel logout)."""
+(back-channel logout). Listeners hear about a session only once the transaction that ended it
+has committed (a rolled-back logout or disable tells nobody)."""
 from __future__ import annotations
 
+import logging
 from typing import Callable, Iterable
 
 from flask import current_app, g, request, session
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from binding.db import transaction
@@ -18,10 +21,13 @@ from binding.models import Account
 from .services import Services
 
 _TOKEN_KEY = "login"
+_PENDING = "tongxing.ended_sids"      # Session.info: (listeners, sids) waiting for the commit
 SessionEndListener = Callable[[Iterable[str]], None]
+log = logging.getLogger("broker.session")
 
 
 def services() -> Services:
+    """The app's collaborators (``broker.services``), for code running in a request or app context."""
     return current_app.extensions["tongxing"]
 
 
@@ -72,7 +78,7 @@ def sign_in(db: Session, account: Account, methods: tuple[str, ...], cert_level:
                         account_kind, upstream_identity_id)
     g.active_login = login
     if ended:
-        _notify_end(ended)
+        _notify_end(db, ended)
     return login
 
 
@@ -84,21 +90,22 @@ def sign_out() -> str | None:
         with transaction(services().sessions) as db:
             row = login_sessions(db).revoke_token(token, "logout")
             sid = row.sid if row is not None else None
+            if sid:
+                _notify_end(db, [sid])
     session.clear()
     g.active_login = None
-    if sid:
-        _notify_end([sid])
     return sid
 
 
 def end_account_sessions(db: Session, account_id: int, reason: str, keep_current: bool = False) -> list[str]:
-    """Revoke every session of an account (password change, disable) and tell the listeners."""
+    """Revoke every session of an account (password change, disable) inside the caller's
+    transaction; the listeners hear about them once it commits."""
     keep = None
     if keep_current and g.get("active_login") is not None:
         keep = g.active_login.session_id
     sids = login_sessions(db).revoke_all(account_id, reason, except_id=keep)
     if sids:
-        _notify_end(sids)
+        _notify_end(db, sids)
     return sids
 
 
@@ -106,6 +113,29 @@ def on_session_end(app, listener: SessionEndListener) -> None:
     app.extensions.setdefault("tongxing.session_end", []).append(listener)
 
 
-def _notify_end(sids: list[str]) -> None:
-    for listener in current_app.extensions.get("tongxing.session_end", []):
-        listener(sids)
+def _notify_end(db: Session, sids: list[str]) -> None:
+    """Queue ``sids`` on ``db``: delivered after its commit, dropped on rollback. Telling a
+    portal before the commit could log a user out of a session that, rolled back, lives on."""
+    listeners = list(current_app.extensions.get("tongxing.session_end", []))
+    if not listeners:
+        return
+    db.info.setdefault(_PENDING, []).append((listeners, list(sids)))
+    if not event.contains(Session, "after_commit", _deliver):   # once per process, for every Session
+        event.listen(Session, "after_commit", _deliver)
+        event.listen(Session, "after_rollback", _discard)
+
+
+def _deliver(db: Session) -> None:
+    if _PENDING not in db.info:
+        return
+    for listeners, sids in db.info.pop(_PENDING):
+        for listener in listeners:
+            try:
+                listener(sids)
+            except Exception:  # noqa: BLE001 - the commit is done; a listener must not undo the caller
+                log.exception("session-end listener failed")
+
+
+def _discard(db: Session) -> None:
+    if _PENDING in db.info:
+        db.info.pop(_PENDING)

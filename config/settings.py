@@ -10,6 +10,7 @@ fields use the names in ``_TOP_LEVEL_ENV``. ``validate()`` reports every problem
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -72,6 +73,33 @@ class CaptchaSettings:
 
 
 @dataclass(frozen=True)
+class SmsSettings:
+    """How SMS codes leave the broker. ``outbox``: rows in the database, shown at /dev/outbox
+    (development, test, demo only); ``webhook``: a signed JSON POST to an SMS provider's relay."""
+
+    gateway: str = "outbox"
+    webhook_url: str = ""
+    # HMAC-SHA256 key of the X-Tongxing-Signature header (the receiver checks it).
+    webhook_secret: str = ""
+    timeout_seconds: int = 5
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """How email codes leave the broker. ``outbox`` as for SMS; ``smtp``: a mail server (RFC 5321)."""
+
+    gateway: str = "outbox"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    # starttls (RFC 3207, port 587), ssl (implicit TLS, RFC 8314, port 465) or none (loopback relay).
+    smtp_security: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    from_address: str = ""
+    timeout_seconds: int = 10
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str = "development"
     secret_key: str = ""
@@ -83,12 +111,16 @@ class Settings:
     demo_captcha: str = ""
     log_level: str = "INFO"
     default_locale: str = "zh"
+    # Reverse proxies in front of the broker whose X-Forwarded-For/-Proto/-Host are believed.
+    trusted_proxies: int = 0
     lockout: LockoutSettings = field(default_factory=LockoutSettings)
     codes: CodeSettings = field(default_factory=CodeSettings)
     password: PasswordSettings = field(default_factory=PasswordSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     captcha: CaptchaSettings = field(default_factory=CaptchaSettings)
-    # Raw tables from the TOML file for later sections (clients, providers).
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    # Raw tables of the TOML file read by other parts (EXTRA_TABLES), checked there.
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -121,9 +153,17 @@ _TOP_LEVEL_ENV = {
     "demo_captcha": "BROKER_DEMO_CAPTCHA",
     "log_level": "BROKER_LOG_LEVEL",
     "default_locale": "BROKER_DEFAULT_LOCALE",
+    "trusted_proxies": "BROKER_TRUSTED_PROXIES",
 }
-_SECTIONS = ("lockout", "codes", "password", "session", "captcha")
+_SECTIONS = ("lockout", "codes", "password", "session", "captcha", "sms", "email")
+# Top-level TOML tables kept raw in ``Settings.extra`` for the parts that check them:
+# ``[oidc]`` and ``[[clients]]`` (binding.oauth.config), ``[[providers]]`` (providers.registry).
+EXTRA_TABLES = ("oidc", "clients", "providers")
 _ENVS = ("development", "test", "production")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_SMS_GATEWAYS = ("outbox", "webhook")
+_EMAIL_GATEWAYS = ("outbox", "smtp")
+_SMTP_SECURITY = ("starttls", "ssl", "none")
 
 
 def env_name(section: str | None, name: str) -> str:
@@ -157,6 +197,20 @@ def load_settings(
 
     ``overrides`` takes the TOML shape: ``{"lockout": {"max_failures": 3}, "issuer": ...}``.
     """
+    settings, problems = read_settings(environ, overrides, check=check)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def read_settings(
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    check: bool = True,
+) -> tuple[Settings, list[str]]:
+    """(settings, every problem found) without raising, so a caller can add the problems of
+    the tables it checks itself and report them all together. Bad values keep their default."""
     environ = os.environ if environ is None else environ
     problems: list[str] = []
     data: dict[str, Any] = {}
@@ -172,9 +226,7 @@ def load_settings(
     settings = _build(data, problems)
     if check:
         problems.extend(settings.validate())
-    if problems:
-        raise ConfigError(problems)
-    return settings
+    return settings, problems
 
 
 def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -212,9 +264,21 @@ def _build(data: Mapping[str, Any], problems: list[str]) -> Settings:
             kwargs[key] = _build_section(key, value, problems)
         elif key in _TOP_LEVEL_ENV:
             _set_coerced(kwargs, key, value, types[key], env_name(None, key), problems)
-        else:
+        elif key in EXTRA_TABLES:
             extra[key] = value
+        else:
+            problems.append(_unknown_top_level(key, value))
     return Settings(**kwargs, extra=extra)
+
+
+def _unknown_top_level(key: str, value: Any) -> str:
+    """A misspelt setting or section is an error, never silently ignored."""
+    known = [*_TOP_LEVEL_ENV, *_SECTIONS, *EXTRA_TABLES]
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    if isinstance(value, (Mapping, list)):
+        return f"[{key}]: unknown section{hint}; known sections: {', '.join([*_SECTIONS, *EXTRA_TABLES])}"
+    return f"{key}: unknown setting{hint}"
 
 
 def _build_section(section: str, values: Any, problems: list[str]):
@@ -296,6 +360,10 @@ def _validate(s: Settings) -> list[str]:
             problems.append("BROKER_DEMO_CAPTCHA: not allowed in production")
     if s.default_locale not in ("zh", "en"):
         problems.append("BROKER_DEFAULT_LOCALE: must be zh or en")
+    if s.log_level.upper() not in _LOG_LEVELS:
+        problems.append(f"BROKER_LOG_LEVEL: must be one of {', '.join(_LOG_LEVELS)}, got {s.log_level!r}")
+    if not 0 <= s.trusted_proxies <= 10:
+        problems.append("BROKER_TRUSTED_PROXIES: the number of proxies in front of the broker, 0 to 10")
     for section in _SECTIONS:
         for f in dataclasses.fields(getattr(s, section)):
             value = getattr(getattr(s, section), f.name)
@@ -305,4 +373,49 @@ def _validate(s: Settings) -> list[str]:
         problems.append("BROKER_PASSWORD_MIN_LENGTH: larger than BROKER_PASSWORD_MAX_LENGTH")
     if s.lockout.ip_failure_threshold <= s.lockout.max_failures:
         problems.append("BROKER_LOCKOUT_IP_FAILURE_THRESHOLD: must sit above BROKER_LOCKOUT_MAX_FAILURES")
+    problems.extend(_sms_problems(s.sms, s.production))
+    problems.extend(_email_problems(s.email, s.production))
     return problems
+
+
+def _sms_problems(sms: SmsSettings, production: bool) -> list[str]:
+    if sms.gateway not in _SMS_GATEWAYS:
+        return [f"BROKER_SMS_GATEWAY: must be one of {', '.join(_SMS_GATEWAYS)}, got {sms.gateway!r}"]
+    if sms.gateway == "outbox":
+        return ["BROKER_SMS_GATEWAY: production cannot keep codes in the development outbox; use webhook"] \
+            if production else []
+    problems = []
+    parts = urlsplit(sms.webhook_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.append("BROKER_SMS_WEBHOOK_URL: an http(s) URL is required with the webhook gateway")
+    elif production and parts.scheme == "http" and not _is_loopback_http(sms.webhook_url):
+        problems.append("BROKER_SMS_WEBHOOK_URL: production needs https:// (http:// only on loopback)")
+    if not sms.webhook_secret:
+        problems.append("BROKER_SMS_WEBHOOK_SECRET: required with the webhook gateway (signs each request)")
+    elif production and (DEMO_SECRET_MARKER in sms.webhook_secret.lower() or len(sms.webhook_secret) < 32):
+        problems.append("BROKER_SMS_WEBHOOK_SECRET: production refuses demo secrets and secrets under 32 characters")
+    return problems
+
+
+def _email_problems(email: EmailSettings, production: bool) -> list[str]:
+    if email.gateway not in _EMAIL_GATEWAYS:
+        return [f"BROKER_EMAIL_GATEWAY: must be one of {', '.join(_EMAIL_GATEWAYS)}, got {email.gateway!r}"]
+    if email.gateway == "outbox":
+        return ["BROKER_EMAIL_GATEWAY: production cannot keep codes in the development outbox; use smtp"] \
+            if production else []
+    problems = []
+    if not email.smtp_host:
+        problems.append("BROKER_EMAIL_SMTP_HOST: required with the smtp gateway")
+    if "@" not in email.from_address:
+        problems.append("BROKER_EMAIL_FROM_ADDRESS: an address is required with the smtp gateway")
+    if email.smtp_security not in _SMTP_SECURITY:
+        problems.append(f"BROKER_EMAIL_SMTP_SECURITY: must be one of {', '.join(_SMTP_SECURITY)}")
+    elif production and email.smtp_security == "none" and not _is_loopback_host(email.smtp_host):
+        problems.append("BROKER_EMAIL_SMTP_SECURITY: production sends over TLS (none only to a loopback relay)")
+    if bool(email.smtp_username) != bool(email.smtp_password):
+        problems.append("BROKER_EMAIL_SMTP_PASSWORD: smtp_username and smtp_password go together")
+    return problems
+
+
+def _is_loopback_host(host: str) -> bool:
+    return _is_loopback_http(f"http://{host}")

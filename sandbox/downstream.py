@@ -15,7 +15,9 @@ from flask import Flask, abort, redirect, request, session
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-DEMO_SECRETS = {cid: f"{cid}-demo-secret" for cid in ("gjj-fund", "yt-cloud", "sme-finance", "smebj")}
+from binding.oauth.demo import DEMO_CLIENTS, demo_secret   # one list of the demo clients and their secrets
+
+DEMO_SECRETS = {cid: demo_secret(cid) for cid in DEMO_CLIENTS}
 SCOPE = "openid profile phone enterprise"
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 

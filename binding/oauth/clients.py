@@ -14,7 +14,8 @@ from binding.models import AuditEvent
 from config import Clock
 
 from .config import ClientSpec
-from .models import OAuthClient, secret_hash
+from .grants import revoke_grants
+from .models import OAuthClient, OAuthGrant, secret_hash
 
 
 def new_client_secret() -> str:
@@ -95,9 +96,11 @@ class ClientDirectory:
             raise NotFound(f"{where}中没有可删除的客户端 {client_id}", f"no removable client {client_id}"
                            + (" (declared in the config file)" if client_id in self.config_clients else ""),
                            field="client_id")
+        # Its tokens die with it: a removed portal must not keep calling userinfo (issue 3).
+        revoked = revoke_grants(self.db, self.clock(), "client_removed", OAuthGrant.client_id == client_id)
         self.db.delete(row)
         self.db.add(AuditEvent(at=self.clock(), event="oidc.client_removed", actor=actor,
-                               detail={"client_id": client_id}))
+                               detail={"client_id": client_id, "grants_revoked": revoked}))
         self.db.flush()
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from config import ConfigError, Settings
 
@@ -92,15 +93,50 @@ class ClientSpec:
     policy: ClientPolicy = ClientPolicy()
 
 
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+# Schemes that run code or read local data in the browser: never a place to send a code.
+_FORBIDDEN_SCHEMES = ("javascript", "data", "vbscript", "file", "blob", "about")
+
+
+def redirect_uri_problem(uri: str, *, public: bool, production: bool) -> str | None:
+    """Why ``uri`` cannot be registered, or None. RFC 6749 §3.1.2 (absolute, no fragment),
+    RFC 9700 §4.1.3 / §2.6 (https; http only on loopback in production), RFC 8252 §7.1
+    (private-use schemes such as ``tongxing-app:`` only for native, i.e. public, clients)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return f"{uri!r} is not a URI"
+    scheme = parts.scheme.lower()
+    if "#" in uri:
+        return f"{uri!r} must not contain a fragment (RFC 6749 §3.1.2)"
+    if not scheme:
+        return f"{uri!r} must be an absolute URI (RFC 6749 §3.1.2)"
+    if scheme in _FORBIDDEN_SCHEMES:
+        return f"{uri!r}: the {scheme}: scheme is not allowed"
+    if scheme in ("http", "https"):
+        if not parts.hostname:
+            return f"{uri!r} has no host"
+        if scheme == "http" and production and parts.hostname not in _LOOPBACK:
+            return f"{uri!r}: production requires https (http only on loopback)"
+        return None
+    if not public:
+        return f"{uri!r}: a private-use scheme is only for native (public) clients (RFC 8252 §7.1)"
+    return None
+
+
 def client_spec_problems(spec: ClientSpec, where: str, *, production: bool = False) -> list[str]:
     problems = []
     if not spec.client_id or len(spec.client_id) > 64:
         problems.append(f"{where}.client_id: required, at most 64 characters")
     if not spec.redirect_uris and "authorization_code" in spec.grant_types:
         problems.append(f"{where}.redirect_uris: at least one redirect URI")
-    for uri in spec.redirect_uris:
-        if "#" in uri:
-            problems.append(f"{where}.redirect_uris: {uri!r} must not contain a fragment (RFC 6749 §3.1.2)")
+    for key, uris in (("redirect_uris", spec.redirect_uris),
+                      ("post_logout_redirect_uris", spec.post_logout_redirect_uris)):
+        problems.extend(f"{where}.{key}: {p}" for uri in uris
+                        if (p := redirect_uri_problem(uri, public=spec.public, production=production)))
+    if spec.backchannel_logout_uri and (p := redirect_uri_problem(spec.backchannel_logout_uri, public=False,
+                                                                  production=production)):
+        problems.append(f"{where}.backchannel_logout_uri: {p}")
     if spec.public:
         if spec.secret or spec.secret_sha256:
             problems.append(f"{where}.secret: a public client has no secret")
@@ -160,5 +196,5 @@ def config_client_specs(settings: Settings) -> list[ClientSpec]:
 
 __all__ = [
     "ClientSpec", "GRANT_TYPES", "OidcSettings", "SUPPORTED_ALGS", "USER_SCOPES", "client_spec_from_mapping",
-    "client_spec_problems", "config_client_specs", "oidc_settings",
+    "client_spec_problems", "config_client_specs", "oidc_settings", "redirect_uri_problem",
 ]

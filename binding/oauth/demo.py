@@ -29,6 +29,12 @@ DEMO_CLIENTS = {
 }
 
 
+def demo_secret(client_id: str) -> str:
+    """The demo secret of a DEMO.md client (the demo portal signs in with it; production refuses
+    secrets containing "demo")."""
+    return f"{client_id}-demo-secret"
+
+
 def demo_portal_url(issuer: str) -> str:
     """The demo downstream portal: same host as the broker, port + 2 (DEMO.md)."""
     parts = urlsplit(issuer)
@@ -42,7 +48,7 @@ def demo_client_specs(portal_url: str) -> list[ClientSpec]:
     for client_id, (name, policy) in DEMO_CLIENTS.items():
         base = f"{portal_url}/{client_id}"
         specs.append(ClientSpec(
-            client_id=client_id, name=name, secret=f"{client_id}-demo-secret",
+            client_id=client_id, name=name, secret=demo_secret(client_id),
             redirect_uris=(f"{base}/callback",), post_logout_redirect_uris=(f"{base}/",),
             backchannel_logout_uri=f"{base}/backchannel-logout",
             grant_types=("authorization_code", "refresh_token", "client_credentials"),
@@ -69,4 +75,4 @@ def seed_demo_clients(db: Session, settings: Settings, clock: Clock | None = Non
     return added
 
 
-__all__ = ["DEMO_CLIENTS", "demo_client_specs", "demo_portal_url", "seed_demo_clients"]
+__all__ = ["DEMO_CLIENTS", "demo_client_specs", "demo_secret", "demo_portal_url", "seed_demo_clients"]

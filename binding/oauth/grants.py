@@ -138,9 +138,6 @@ class GrantStore:
                 and row.refresh_expires_at is not None and now < row.refresh_expires_at
                 and now < row.grant.expires_at)
 
-    def access_alive(self, row: OAuthToken) -> bool:
-        return row.revoked_at is None and row.grant.revoked_at is None and self.clock() < row.access_expires_at
-
     def find_access(self, token: str) -> OAuthToken | None:
         return self.db.scalar(select(OAuthToken).where(OAuthToken.access_token_hash == secret_hash(token)))
 
@@ -153,15 +150,19 @@ class GrantStore:
 
     def revoke_grant(self, grant: OAuthGrant, reason: str) -> None:
         """Revoke a grant and with it every access and refresh token it holds."""
-        now = self.clock()
-        if grant.revoked_at is None:
-            grant.revoked_at = now
-            grant.revoked_reason = reason
-            self.db.add(AuditEvent(at=now, event="oidc.grant_revoked", account_id=grant.account_id,
-                                   detail={"client_id": grant.client_id, "grant_id": grant.id, "reason": reason}))
-        self.db.execute(update(OAuthToken).where(OAuthToken.grant_id == grant.id, OAuthToken.revoked_at.is_(None))
-                        .values(revoked_at=now).execution_options(synchronize_session=False))
-        self.db.flush()
+        revoke_grant(self.db, grant, self.clock(), reason)
+
+    def revoke_account_grants(self, account_id: int, reason: str) -> int:
+        """Every live grant of an account (disabled: its refresh tokens must not outlive it)."""
+        return revoke_grants(self.db, self.clock(), reason, OAuthGrant.account_id == account_id)
+
+    # --- authorizations -------------------------------------------------------------------
+    def record_authorization(self, sid: str, client_id: str, account_id: int, account_public_id: str,
+                             scope: str) -> None:
+        """A code was issued: remember the client for the session's back-channel logout, audit it."""
+        self.record_session_client(sid, client_id, account_public_id)
+        self.db.add(AuditEvent(at=self.clock(), event="oidc.authorized", account_id=account_id,
+                               detail={"client_id": client_id, "scope": scope}))
 
     # --- sessions (back-channel logout) -----------------------------------------------------
     def record_session_client(self, sid: str, client_id: str, account_public_id: str) -> None:
@@ -185,4 +186,24 @@ class GrantStore:
         return rows
 
 
-__all__ = ["GrantStore", "LoginContext"]
+def revoke_grant(db: Session, grant: OAuthGrant, now: datetime, reason: str) -> None:
+    """Revoke ``grant`` (audited once) and every token it holds."""
+    if grant.revoked_at is None:
+        grant.revoked_at = now
+        grant.revoked_reason = reason
+        db.add(AuditEvent(at=now, event="oidc.grant_revoked", account_id=grant.account_id,
+                          detail={"client_id": grant.client_id, "grant_id": grant.id, "reason": reason}))
+    db.execute(update(OAuthToken).where(OAuthToken.grant_id == grant.id, OAuthToken.revoked_at.is_(None))
+               .values(revoked_at=now).execution_options(synchronize_session=False))
+    db.flush()
+
+
+def revoke_grants(db: Session, now: datetime, reason: str, *where) -> int:
+    """Revoke every live grant matching ``where`` (a removed client, a disabled account)."""
+    grants = list(db.scalars(select(OAuthGrant).where(OAuthGrant.revoked_at.is_(None), *where)))
+    for grant in grants:
+        revoke_grant(db, grant, now, reason)
+    return len(grants)
+
+
+__all__ = ["GrantStore", "LoginContext", "revoke_grant", "revoke_grants"]

@@ -157,9 +157,19 @@ class AuthorizationCode(Base):
         return self.amr.split()
 
 
+ACR_PREFIX = "urn:tongxing:cert:"
+
+
 def acr_for_level(level: int) -> str:
     """The ``acr`` value of a certification level (DOMAIN "Certification levels")."""
-    return f"urn:tongxing:cert:{level}"
+    return f"{ACR_PREFIX}{level}"
+
+
+def level_from_acr(value: str) -> int | None:
+    """The level of an ``urn:tongxing:cert:N`` value; None for any other value."""
+    if value.startswith(ACR_PREFIX) and value[len(ACR_PREFIX):].isdigit():
+        return int(value[len(ACR_PREFIX):])
+    return None
 
 
 class OAuthGrant(Base):
@@ -248,6 +258,6 @@ class SessionClient(Base):
 
 
 __all__ = [
-    "AuthorizationCode", "Consent", "OAuthClient", "OAuthGrant", "OAuthToken", "SessionClient",
-    "SigningKey", "acr_for_level", "redirect_uri_matches", "secret_hash",
+    "ACR_PREFIX", "AuthorizationCode", "Consent", "OAuthClient", "OAuthGrant", "OAuthToken", "SessionClient",
+    "SigningKey", "acr_for_level", "level_from_acr", "redirect_uri_matches", "secret_hash",
 ]

@@ -1,17 +1,25 @@
-"""GET /account (who am I), POST /logout, and GET / (where to go)."""
+"""GET /account (who am I), its forms (change the password, add or change the email), POST
+/logout, and GET / (where to go)."""
 from __future__ import annotations
+
+from typing import Any
 
 from flask import abort, jsonify, redirect, render_template
 
 from binding.db import transaction
-from binding.identifiers import mask_phone
+from binding.identifiers import mask_email, mask_phone
+from binding.login_sessions import ActiveLogin
 from binding.models import Account
 
 from ..csrf import csrf_token
-from ..errors import wants_json
-from ..session import current_login, services, sign_out
-from .helpers import account_json
+from ..errors import form_page, wants_json
+from ..session import current_login, end_account_sessions, services, sign_out
+from .helpers import account_json, account_service, keep_draft, request_data, take_draft
+from .schemas import EmailConfirmation, EmailVerification, PasswordChange, load
 from .views import bp
+
+TEMPLATE = "auth/account.html"
+LOGIN_FIRST = "/login?next=/account"
 
 
 @bp.get("/")
@@ -23,14 +31,50 @@ def index():
 def account():
     login = current_login()
     if login is None:
-        if wants_json():
-            abort(401)
-        return redirect("/login?next=/account", code=303)
-    with transaction(services().sessions) as db:
-        row = db.get(Account, login.account_id)
+        return _signed_out()
+    context = _page(login)
     if wants_json():
-        return jsonify(account=account_json(row) | {"cert_level": login.cert_level}, csrf_token=csrf_token())
-    return render_template("auth/account.html", account=row, phone=mask_phone(row.phone) if row.phone else None, login=login)
+        return jsonify(account=account_json(context["account"]) | {"cert_level": login.cert_level},
+                       csrf_token=csrf_token())
+    fields, notice = take_draft("account")
+    return render_template(TEMPLATE, form=fields, notice=notice, **context)
+
+
+@bp.post("/account/password")
+def change_password():
+    """Old password (counted by the lock like a login) + a new one; every OTHER session of
+    the account ends (issue 2 "Sessions": server-side revocation on password change)."""
+    login = current_login()
+    if login is None:
+        return _signed_out()
+    form_page(TEMPLATE, **_page(login))
+    fields = load(PasswordChange, request_data())
+    with account_service() as (db, svc):
+        svc.change_password(db.get(Account, login.account_id), fields["old_password"], fields["new_password"])
+        end_account_sessions(db, login.account_id, "password_changed", keep_current=True)
+    return _done("password_changed")
+
+
+@bp.post("/account/email")
+def change_email():
+    """``action=send_code``: a code to the new address; else address + code: it becomes the
+    account's verified email (then usable for email + code login)."""
+    login = current_login()
+    if login is None:
+        return _signed_out()
+    form_page(TEMPLATE, **_page(login))
+    data = request_data()
+    sending = data.get("action") == "send_code"
+    fields = load(EmailVerification if sending else EmailConfirmation, data)
+    with account_service() as (db, svc):
+        row = db.get(Account, login.account_id)
+        if sending:
+            svc.send_email_verification(row, fields["email"])
+        else:
+            svc.confirm_email(row, fields["email"], fields["code"])
+    if sending:
+        return _done("code_sent", {"email": fields["email"]}, status="code_sent")
+    return _done("email_verified")
 
 
 @bp.post("/logout")
@@ -40,3 +84,24 @@ def logout():
     if wants_json():
         return jsonify(status="ok", redirect="/login")
     return redirect("/login", code=303)
+
+
+def _page(login: ActiveLogin) -> dict[str, Any]:
+    with transaction(services().sessions) as db:
+        row = db.get(Account, login.account_id)
+    return {"account": row, "login": login, "phone": mask_phone(row.phone) if row.phone else None,
+            "email": mask_email(row.email) if row.email else None}
+
+
+def _signed_out():
+    if wants_json():
+        abort(401)
+    return redirect(LOGIN_FIRST, code=303)
+
+
+def _done(notice: str, keep: dict[str, str] | None = None, status: str = "ok"):
+    """POST-redirect-GET back to the account page with a notice; JSON ``{"status": ...}``."""
+    if wants_json():
+        return jsonify(status=status)
+    keep_draft("account", notice, keep or {})
+    return redirect("/account", code=303)

@@ -10,7 +10,7 @@ from flask import g, jsonify, redirect, request, session
 from sqlalchemy.orm import Session
 
 from binding.db import transaction
-from binding.identifiers import mask_phone
+from binding.identifiers import mask_email, mask_phone
 
 from ..errors import wants_json
 from ..session import services
@@ -65,7 +65,8 @@ def account_json(account) -> dict[str, Any]:
     from binding.accounts import local_cert_level
 
     return {"username": account.username, "kind": account.kind, "public_id": account.public_id,
-            "phone": mask_phone(account.phone) if account.phone else None, "cert_level": local_cert_level(account)}
+            "phone": mask_phone(account.phone) if account.phone else None, "cert_level": local_cert_level(account),
+            "email": mask_email(account.email) if account.email else None, "email_verified": bool(account.email_verified)}
 
 
 def signed_in(account, next_url: str, status: int = 200):

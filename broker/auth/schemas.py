@@ -80,10 +80,25 @@ class PasswordReset(_Base):
     password = _text(256, strip=False)
 
 
+class PasswordChange(_Base):
+    old_password = _text(256, strip=False)
+    new_password = _text(256, strip=False)
+
+
+class EmailVerification(_Base):
+    email = _text(254)
+
+
+class EmailConfirmation(_Base):
+    email = _text(254)
+    code = _text(16)
+
+
 _LABELS = {
     "username": "auth.field.username", "password": "auth.field.password", "phone": "auth.field.phone",
     "email": "auth.field.email",
     "code": "auth.field.code", "captcha": "auth.field.captcha", "kind": "auth.field.kind",
+    "old_password": "auth.field.old_password", "new_password": "auth.field.new_password",
 }
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .context import settings_from_environment
+from ..config_check import load_checked_settings
 from .reference import reference_markdown
 
 
@@ -14,8 +14,9 @@ def config_group() -> None:
 
 @config_group.command("check")
 def check() -> None:
-    """Validate the settings from the environment and BROKER_CONFIG (problems exit 2)."""
-    settings = settings_from_environment()
+    """Validate the settings, [oidc], [[clients]] and [[providers]] from the environment and
+    BROKER_CONFIG, as the app does at start-up (every problem listed, exit 2)."""
+    settings = load_checked_settings()
     click.echo(f"configuration ok (env={settings.env}, issuer={settings.issuer})")
 
 

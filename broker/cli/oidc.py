@@ -79,7 +79,8 @@ def add(client_id, name, redirect_uris, public, post_logout, backchannel_logout_
                             enterprise_categories=tuple(categories), first_party=first_party),
     )
     # A generated secret is checked after it exists; here only the shape of the client.
-    problems = [p for p in client_spec_problems(spec, client_id) if not p.endswith("needs secret or secret_sha256")]
+    problems = [p for p in client_spec_problems(spec, client_id, production=settings.production)
+                if not p.endswith("needs secret or secret_sha256")]
     if problems:
         raise click.UsageError("; ".join(problems))
 

@@ -2,6 +2,8 @@
 
 LOGIN is anything a person signs in with (username, phone, email, USCC). The actions go through
 the accounts domain (``binding.accounts``) so they are audited like any other, with actor "cli".
+``disable`` ends the account's sessions the way the app does (``broker.session``): the portals
+it signed into get back-channel logout tokens and its OAuth grants are revoked.
 """
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import click
 
 from binding.db import make_session_factory, transaction
 from binding.errors import DomainError
-from binding.login_sessions import LoginSessions
 from config import system_clock
 
 from ..storage import connect_redis
@@ -52,12 +53,29 @@ def unlock(login: str) -> None:
 @users_group.command("disable")
 @click.argument("login")
 def disable(login: str) -> None:
-    """Disable LOGIN: every login path refuses it and its live sessions end now."""
-    def action(svc, db, settings):
-        account = svc.set_disabled(login, True, actor=ACTOR)
-        return LoginSessions(db, settings.session, system_clock).revoke_all(account.id, "disabled")
+    """Disable LOGIN: every login path refuses it, its live sessions end now (portals are told
+    by back-channel logout) and its tokens are revoked."""
+    from binding.accounts import build_account_service
 
-    ended = _run(action)
+    from ..app import create_app
+    from ..oidc import revoke_account_tokens
+    from ..session import end_account_sessions
+
+    app = create_app(settings_from_environment())
+    services = app.extensions["tongxing"]
+    try:
+        with app.app_context():
+            with transaction(services.sessions) as db:
+                svc = build_account_service(db, settings=services.settings, redis=services.redis,
+                                            clock=services.clock)
+                account = svc.set_disabled(login, True, actor=ACTOR)
+                ended = end_account_sessions(db, account.id, "disabled")
+                revoke_account_tokens(db, account.id, "account_disabled")
+            app.extensions["tongxing.oidc"].backchannel.wait()   # the logout tokens leave before we exit
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.en} ({exc.zh}) [{exc.code}]") from None
+    finally:
+        services.engine.dispose()
     click.echo(f"{login}: disabled ({len(ended)} session(s) ended)")
 
 

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from binding.oauth import client_from_spec, config_client_specs, oidc_settings
+from sqlalchemy.orm import Session
+
+from binding.oauth import GrantStore, client_from_spec, config_client_specs, oidc_settings
 from binding.oauth.demo import DEMO_CLIENTS, seed_demo_clients
 
 from ..session import on_session_end
 from .context import Provider
 
-__all__ = ["DEMO_CLIENTS", "Provider", "register", "seed_demo_clients"]
+__all__ = ["DEMO_CLIENTS", "Provider", "register", "revoke_account_tokens", "seed_demo_clients"]
 
 
 def register(app: Flask) -> None:
-    from . import messages  # noqa: F401  (page strings join MESSAGES)
+    from . import authorize, end_session, messages, views  # noqa: F401  (routes and page strings)
+    from .blueprint import bp
     from .logout import BackchannelSender
     from .server import build_server
-    from .views import bp
 
     services = app.extensions["tongxing"]
     settings = services.settings
@@ -36,3 +38,14 @@ def register(app: Flask) -> None:
     app.extensions["tongxing.oidc"] = provider
     on_session_end(app, provider.backchannel)
     app.register_blueprint(bp)
+
+
+def revoke_account_tokens(db: Session, account_id: int, reason: str) -> int:
+    """Revoke every grant (access and refresh tokens) of an account inside the caller's
+    transaction: a disabled account's tokens must not outlive its sessions, nor come back
+    when it is enabled again. Needs the app context."""
+    from flask import current_app
+
+    provider = current_app.extensions["tongxing.oidc"]
+    return GrantStore(db, provider.oidc, current_app.extensions["tongxing"].clock).revoke_account_grants(
+        account_id, reason)

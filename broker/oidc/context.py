@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
-from binding.oauth import ClientDirectory, GrantStore, KeyStore, OAuthClient, OidcSettings
+from binding.oauth import ClientDirectory, ConsentStore, GrantStore, KeyStore, OAuthClient, OidcSettings
 from config import Settings
 
-from ..services import Services
+from ..session import services
 
 
 @dataclass
@@ -23,7 +23,6 @@ class Provider:
     config_clients: list[OAuthClient]
     server: object = None           # the Authlib AuthorizationServer
     backchannel: object = None      # the back-channel logout sender
-    extras: dict = field(default_factory=dict)
 
     @property
     def issuer(self) -> str:
@@ -32,10 +31,6 @@ class Provider:
 
 def provider() -> Provider:
     return current_app.extensions["tongxing.oidc"]
-
-
-def services() -> Services:
-    return current_app.extensions["tongxing"]
 
 
 def unit_of_work(view):
@@ -71,6 +66,10 @@ def clients() -> ClientDirectory:
 
 def grants() -> GrantStore:
     return GrantStore(db(), provider().oidc, services().clock)
+
+
+def consents() -> ConsentStore:
+    return ConsentStore(db(), services().clock)
 
 
 def keys() -> KeyStore:

@@ -2,9 +2,9 @@
 (logout, password change, disable, a new login replacing it) is told to the clients it signed
 into, by back-channel logout tokens (OpenID Connect Back-Channel Logout 1.0 §2.4-2.5).
 
-Delivery runs in a thread: a slow or dead portal must not hold up the user's logout, and the
-session-end listener is called inside the caller's database transaction (SQLite lets one
-writer in at a time: the thread's own transaction waits for it)."""
+The listener is called once the transaction that ended the sessions has committed
+(``broker.session``); delivery runs in a thread: a slow or dead portal must not hold up the
+user's logout."""
 from __future__ import annotations
 
 import logging

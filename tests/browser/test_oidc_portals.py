@@ -89,3 +89,33 @@ def test_signing_out_at_the_portal_ends_the_broker_session(page, portal, live_br
     assert page.locator("#status").get_attribute("data-state") == "signed-out"
     page.click("#signin")
     page.wait_for_url("**/login?**")   # the broker asks again: its session ended
+
+
+def test_giving_up_returns_to_a_native_app_despite_the_csp(page, portal, live_broker):
+    """The unmet page's form answers with a redirect to the app's private-use scheme; Chromium
+    applies CSP form-action to that redirect, so the page must allow the scheme."""
+    import base64
+    import hashlib
+    from urllib.parse import urlencode
+
+    from binding.oauth import ClientDirectory, ClientPolicy, ClientSpec
+
+    services = live_broker.app.extensions["tongxing"]
+    with transaction(services.sessions) as db:
+        ClientDirectory(db, system_clock).add(ClientSpec(
+            client_id="native-l3", public=True, redirect_uris=("tongxing-app://cb",),
+            policy=ClientPolicy(min_cert_level=3)), source="test")
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(b"v" * 50).digest()).rstrip(b"=").decode()
+    violations = []
+    page.on("console", lambda msg: violations.append(msg.text) if "form-action" in msg.text else None)
+    page.goto(live_broker.url + "/authorize?" + urlencode({
+        "response_type": "code", "client_id": "native-l3", "redirect_uri": "tongxing-app://cb",
+        "scope": "openid", "state": "s1", "code_challenge": challenge, "code_challenge_method": "S256"}))
+    page.wait_for_url("**/login?**")
+    page.fill("#username", "zhangsan")
+    page.fill("#password", "Zs@demo2026")
+    page.click("#login-submit")
+    page.wait_for_selector('.unmet [data-code="cert_level"]')
+    page.click("#unmet-give-up")
+    page.wait_for_timeout(1000)
+    assert violations == []

@@ -49,6 +49,7 @@ def test_login_by_each_identifier(app, user, account_named, identifier):
     assert response.status_code == 200, response.json
     assert response.json == {"status": "ok", "redirect": "/account", "account": {
         "username": "erin", "kind": "personal", "cert_level": 2, "phone": "139****0011",
+        "email": "e***@example.com", "email_verified": True,
         "public_id": response.json["account"]["public_id"]}}
     assert user.signed_in_as() == "erin"
 

@@ -194,3 +194,77 @@ def test_confidential_client_with_pkce_must_send_the_verifier(rp, client):
     code = smebj.code()
     response = smebj.exchange(code, verifier=None)
     assert response.status_code == 400
+
+
+# --- review fixes --------------------------------------------------------------------------------
+def test_max_age_zero_asks_for_one_fresh_login_and_does_not_loop(rp, client, clock):
+    from urllib.parse import unquote
+
+    login(client, "zhangsan")
+    smebj = rp("smebj")
+    first = smebj.authorize(max_age="0")
+    assert first.headers["Location"].startswith("/login?next=")     # a fresh login, even at once
+    login(client, "zhangsan")
+    clock.advance(0.4)                                              # the browser's way back takes time
+    back = client.get(unquote(first.headers["Location"].split("next=", 1)[1]))
+    code = query_of(back.headers["Location"])["code"]
+    claims = smebj.verify(smebj.exchange(code).get_json()["id_token"])
+    assert claims["auth_time"] == int(clock().timestamp())
+
+
+def test_the_authorization_request_may_be_posted(rp, client):
+    """OIDC Core §3.1.2.1: the OP must support POST; the RP's form carries no CSRF token of ours."""
+    login(client, "zhangsan")
+    smebj = rp("smebj")
+    params = smebj.params()
+    verifier = "v" * 50
+    params.update(code_challenge=s256(verifier), code_challenge_method="S256")
+    response = client.post("/authorize", data=params)
+    assert response.status_code == 303
+    q = query_of(response.headers["Location"])
+    assert q["iss"] == ISSUER and q["state"] == params["state"] and q["code"]
+    assert smebj.exchange(q["code"], verifier=verifier).status_code == 200
+
+
+def test_a_posted_consent_decision_still_needs_the_csrf_token(rp, client, db, clock):
+    from .conftest import add_client
+
+    secret = add_client(db, clock, client_id="third", secret="third-secret-0123456789abcdef0123",
+                        redirect_uris=(f"{PORTAL}/third/callback",), scopes=("openid", "profile"))
+    third = rp("third", secret=secret)
+    login(client, "zhangsan")
+    params = third.params(scope="openid profile")
+    params.update(code_challenge=s256("v" * 50), code_challenge_method="S256")
+    refused = client.post("/authorize", data={**params, "decision": "allow"})
+    assert refused.status_code == 400 and "Location" not in refused.headers
+    assert third.authorize(scope="openid profile").status_code == 200          # consent not recorded
+
+
+def test_pages_whose_form_returns_to_a_native_app_allow_its_scheme(client, cast, db, clock):
+    """Chromium applies CSP form-action to the redirect after a form: the unmet-requirements and
+    logout pages of a client with a private-use scheme must allow that scheme."""
+    from .conftest import RelyingParty, add_client
+
+    add_client(db, clock, client_id="native-l3", public=True, redirect_uris=("tongxing-app://cb",),
+               post_logout_redirect_uris=("tongxing-app://bye",), policy={"min_cert_level": 3})
+    login(client, "zhangsan")
+    app_rp = RelyingParty(client, "native-l3", redirect_uri="tongxing-app://cb")
+    unmet = app_rp.authorize()
+    assert unmet.status_code == 403
+    assert "form-action 'self' http: https: tongxing-app:;" in unmet.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in unmet.headers["Content-Security-Policy"]
+    page = client.get("/end_session?" + urlencode({"client_id": "native-l3",
+                                                    "post_logout_redirect_uri": "tongxing-app://bye"}))
+    assert 'id="logout-confirm"' in page.get_data(as_text=True)
+    assert "tongxing-app:" in page.headers["Content-Security-Policy"]
+    other = _get(client)   # an ordinary page keeps the app's policy
+    assert "tongxing-app:" not in other.headers["Content-Security-Policy"]
+
+
+def test_unmet_requirements_answer_programs_in_json(rp, client):
+    login(client, "zhangsan")
+    response = client.get("/authorize?" + urlencode(rp("yt-cloud").params()), headers={"Accept": "application/json"})
+    body = response.get_json()
+    assert response.status_code == 403 and body["error"] == "unmet_requirements"
+    assert body["shortfalls"] == [{"code": "cert_level", "needed": 3, "have": 2}]
+    assert body["message_zh"] and body["message_en"]

@@ -133,3 +133,47 @@ def test_production_refuses_demo_client_secrets(infra):
     with pytest.raises(ConfigError) as info:
         config_client_specs(dataclasses.replace(settings, env="production"))
     assert any("demo secrets" in p for p in info.value.problems)
+
+
+# --- review fixes: removed clients, redirect URI schemes ----------------------------------------
+def test_removing_a_client_revokes_its_tokens(infra, cast, rp, client, db, clock):
+    from .conftest import add_client
+
+    secret = add_client(db, clock, client_id="gone-portal", secret="gone-portal-secret-0123456789abcdef",
+                        redirect_uris=(f"{PORTAL}/gone-portal/callback",), policy={"first_party": True})
+    portal = rp("gone-portal", secret=secret)
+    login(client, "zhangsan")
+    tokens = portal.tokens()
+    assert portal.userinfo(tokens["access_token"]).status_code == 200
+    assert _broker(infra, "clients", "remove", "gone-portal").exit_code == 0
+    answer = portal.userinfo(tokens["access_token"])
+    assert answer.status_code == 401 and 'error="invalid_token"' in answer.headers["WWW-Authenticate"]
+    assert portal.refresh(tokens["refresh_token"]).status_code in (400, 401)
+
+
+@pytest.mark.parametrize("uri", ["javascript:alert(1)", "data:text/html,hi", "/relative/callback",
+                                 "tongxing-app://callback"])
+def test_clients_add_refuses_dangerous_redirect_uris(infra, cast, uri):
+    # a private-use scheme is for native (public) apps only (RFC 8252 §7.1)
+    result = CliRunner().invoke(main, ["clients", "add", "bad-uri", "--redirect-uri", uri], env={
+        "DATABASE_URL": infra["database_url"], "REDIS_URL": infra["redis_url"], "BROKER_INSTANCE": infra["instance"],
+        "SECRET_KEY": TEST_SECRET, "BROKER_ENV": "test", "BROKER_CONFIG": None})
+    assert result.exit_code == 2 and "redirect_uris" in result.output and uri in result.output
+
+
+def test_a_native_app_may_use_its_private_scheme(infra, cast):
+    added = _broker(infra, "clients", "add", "native-app", "--public", "--redirect-uri", "tongxing-app://cb")
+    assert added.exit_code == 0, added.output
+
+
+def test_production_config_refuses_plain_http_redirects(infra):
+    settings = make_settings(infra, clients=[{"client_id": "x", "secret": "s" * 40,
+                                              "redirect_uris": ["http://portal.example.cn/cb", "https://ok/cb"],
+                                              "post_logout_redirect_uris": ["data:text/html,x"]}])
+    from binding.oauth import config_client_specs
+    import dataclasses
+    with pytest.raises(ConfigError) as info:
+        config_client_specs(dataclasses.replace(settings, env="production"))
+    text = "\n".join(info.value.problems)
+    assert "clients[0].redirect_uris: 'http://portal.example.cn/cb': production requires https" in text
+    assert "clients[0].post_logout_redirect_uris" in text and "https://ok/cb" not in text

@@ -133,3 +133,89 @@ def test_each_client_is_told_once(portal, client, app, receiver):
     _wait(app)
     received.get(timeout=5)
     assert received.empty()
+
+
+# --- review fixes --------------------------------------------------------------------------------
+def test_a_hint_for_another_user_asks_before_signing_out(portal, client, app):
+    """A validly signed ID token of user A cannot sign user B out by a link (logout CSRF)."""
+    login(client, "zhangsan")
+    hint_of_a = portal.tokens()["id_token"]
+    other = app.test_client()                         # another browser, signed in as lisi
+    login(other, "lisi")
+    page = other.get("/end_session?" + urlencode({"id_token_hint": hint_of_a,
+                                                   "post_logout_redirect_uri": f"{PORTAL}/bc-portal/"}))
+    assert page.status_code == 200 and 'id="logout-confirm"' in page.get_data(as_text=True)
+    assert other.get("/account", headers={"Accept": "application/json"}).status_code == 200   # still signed in
+
+
+def test_a_hint_of_an_earlier_session_asks_before_signing_out(portal, client):
+    login(client, "zhangsan")
+    old_hint = portal.tokens()["id_token"]
+    login(client, "zhangsan")                         # a new session: another sid
+    page = _end_session(client, id_token_hint=old_hint, post_logout_redirect_uri=f"{PORTAL}/bc-portal/")
+    assert page.status_code == 200 and 'id="logout-confirm"' in page.get_data(as_text=True)
+    assert portal.code()
+
+
+def test_disabling_an_account_ends_its_tokens_and_tells_the_portals(infra, portal, client, app, receiver):
+    """``broker users disable`` goes through the app's session-end path: back-channel logout,
+    grants revoked; tokens of a disabled account are refused even before that."""
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from tests.conftest import TEST_SECRET
+
+    _, received = receiver
+    login(client, "zhangsan")
+    tokens = portal.tokens()
+    sid = portal.verify(tokens["id_token"])["sid"]
+    env = {"DATABASE_URL": infra["database_url"], "REDIS_URL": infra["redis_url"],
+           "BROKER_INSTANCE": infra["instance"], "SECRET_KEY": TEST_SECRET, "BROKER_ENV": "test",
+           "BROKER_CONFIG": None}
+    result = CliRunner().invoke(main, ["users", "disable", "zhangsan"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0 and "1 session(s) ended" in result.output
+    _, _, logout_token = received.get(timeout=5)
+    keys = KeySet.import_key_set(client.get("/jwks.json").get_json())
+    assert jwt.decode(logout_token, keys, algorithms=["ES256"]).claims["sid"] == sid
+    answer = portal.userinfo(tokens["access_token"])
+    assert answer.status_code == 401 and 'error="invalid_token"' in answer.headers["WWW-Authenticate"]
+    assert portal.refresh(tokens["refresh_token"]).get_json()["error"] == "invalid_grant"
+    # enabled again, the old tokens stay dead
+    assert CliRunner().invoke(main, ["users", "enable", "zhangsan"], env=env).exit_code == 0
+    assert portal.userinfo(tokens["access_token"]).status_code == 401
+
+
+def test_tokens_of_a_disabled_account_are_refused(portal, client, db):
+    """However the account got disabled (even without its sessions being ended)."""
+    from binding.db import transaction
+    from binding.models import Account
+
+    login(client, "zhangsan")
+    tokens = portal.tokens()
+    with transaction(db) as session:
+        session.query(Account).filter_by(username="zhangsan").one().status = "disabled"
+    assert portal.userinfo(tokens["access_token"]).status_code == 401
+    refreshed = portal.refresh(tokens["refresh_token"])
+    assert refreshed.status_code == 400 and refreshed.get_json()["error"] == "invalid_grant"
+    assert portal.introspect(tokens["access_token"]).get_json() == {"active": False}
+
+
+def test_sessions_ended_in_a_rolled_back_transaction_tell_nobody(portal, client, app, db, receiver):
+    """Back-channel logout leaves after the commit: a rolled-back disable logs nobody out."""
+    from binding.db import transaction
+    from broker.session import end_account_sessions
+
+    from .conftest import account
+
+    _, received = receiver
+    login(client, "zhangsan")
+    tokens = portal.tokens()
+    zhangsan = account(db, "zhangsan")
+    with app.test_request_context(), pytest.raises(RuntimeError):
+        with transaction(app.extensions["tongxing"].sessions) as session:
+            end_account_sessions(session, zhangsan.id, "disabled")
+            raise RuntimeError("the disable failed after ending the sessions")
+    _wait(app)
+    assert received.empty()
+    assert portal.refresh(tokens["refresh_token"]).status_code == 200
+    assert portal.code()                                # still signed in

@@ -91,7 +91,11 @@ def test_ip_threshold_must_stay_above_one_accounts_failures():
     assert any(p.startswith("BROKER_LOCKOUT_IP_FAILURE_THRESHOLD") for p in problems)
 
 
-PRODUCTION = {"BROKER_ENV": "production", "BROKER_ISSUER": "https://sso.example.cn", "SECRET_KEY": STRONG_KEY}
+GATEWAYS = {"BROKER_SMS_GATEWAY": "webhook", "BROKER_SMS_WEBHOOK_URL": "https://sms-relay.example.cn/send",
+            "BROKER_SMS_WEBHOOK_SECRET": "w" * 40, "BROKER_EMAIL_GATEWAY": "smtp",
+            "BROKER_EMAIL_SMTP_HOST": "smtp.example.cn", "BROKER_EMAIL_FROM_ADDRESS": "sso@example.cn"}
+PRODUCTION = {"BROKER_ENV": "production", "BROKER_ISSUER": "https://sso.example.cn", "SECRET_KEY": STRONG_KEY,
+              **GATEWAYS}
 
 
 def test_production_with_https_issuer_and_strong_key_starts():
@@ -124,4 +128,68 @@ def test_production_refuses_demo_mode_and_the_demo_captcha():
 def test_production_lists_all_its_refusals_together():
     problems = _problems({"BROKER_ENV": "production", "BROKER_ISSUER": "http://sso.example.cn",
                           "BROKER_DEMO": "1"})
-    assert {p.split(":")[0] for p in problems} == {"BROKER_ISSUER", "SECRET_KEY", "BROKER_DEMO"}
+    assert {p.split(":")[0] for p in problems} == {"BROKER_ISSUER", "SECRET_KEY", "BROKER_DEMO",
+                                                   "BROKER_SMS_GATEWAY", "BROKER_EMAIL_GATEWAY"}
+
+
+def test_production_refuses_the_development_outbox_for_codes():
+    problems = _problems({**PRODUCTION, "BROKER_SMS_GATEWAY": "outbox", "BROKER_EMAIL_GATEWAY": "outbox"})
+    assert problems == [
+        "BROKER_SMS_GATEWAY: production cannot keep codes in the development outbox; use webhook",
+        "BROKER_EMAIL_GATEWAY: production cannot keep codes in the development outbox; use smtp"]
+    assert load_settings({}).sms.gateway == load_settings({}).email.gateway == "outbox"  # development
+
+
+def test_real_gateways_name_what_they_miss():
+    problems = _problems({"BROKER_SMS_GATEWAY": "webhook", "BROKER_EMAIL_GATEWAY": "smtp",
+                          "BROKER_EMAIL_SMTP_SECURITY": "tls", "BROKER_EMAIL_SMTP_USERNAME": "mailer"})
+    assert {p.split(":")[0] for p in problems} == {
+        "BROKER_SMS_WEBHOOK_URL", "BROKER_SMS_WEBHOOK_SECRET", "BROKER_EMAIL_SMTP_HOST",
+        "BROKER_EMAIL_FROM_ADDRESS", "BROKER_EMAIL_SMTP_SECURITY", "BROKER_EMAIL_SMTP_PASSWORD"}
+    assert _problems({"BROKER_SMS_GATEWAY": "carrier-pigeon"}) == [
+        "BROKER_SMS_GATEWAY: must be one of outbox, webhook, got 'carrier-pigeon'"]
+
+
+def test_production_gateways_need_tls_and_a_strong_webhook_secret():
+    problems = _problems({**PRODUCTION, "BROKER_SMS_WEBHOOK_URL": "http://sms-relay.example.cn/send",
+                          "BROKER_SMS_WEBHOOK_SECRET": "demo-webhook-secret", "BROKER_EMAIL_SMTP_SECURITY": "none"})
+    assert {p.split(":")[0] for p in problems} == {
+        "BROKER_SMS_WEBHOOK_URL", "BROKER_SMS_WEBHOOK_SECRET", "BROKER_EMAIL_SMTP_SECURITY"}
+    # A relay on the same machine may take plain SMTP.
+    assert load_settings({**PRODUCTION, "BROKER_EMAIL_SMTP_SECURITY": "none",
+                          "BROKER_EMAIL_SMTP_HOST": "127.0.0.1"}).email.smtp_security == "none"
+
+
+def test_misspelt_settings_and_sections_are_problems_not_silently_ignored(tmp_path):
+    environ = _toml(tmp_path, """
+isuer = "https://sso.example.cn"
+[lockuot]
+max_failures = 3
+[[client]]
+client_id = "x"
+[oidc]
+code_ttl_seconds = 60
+[[clients]]
+client_id = "kept"
+""")
+    problems = _problems(environ)
+    assert problems == [
+        "isuer: unknown setting (did you mean 'issuer'?)",
+        "[lockuot]: unknown section (did you mean 'lockout'?); known sections: lockout, codes, password, "
+        "session, captcha, sms, email, oidc, clients, providers",
+        "[client]: unknown section (did you mean 'clients'?); known sections: lockout, codes, password, "
+        "session, captcha, sms, email, oidc, clients, providers",
+    ]
+
+
+def test_known_tables_of_other_parts_are_kept_for_them(tmp_path):
+    s = load_settings(_toml(tmp_path, '[oidc]\ncode_ttl_seconds = 30\n[[providers]]\nid = "p"\n'))
+    assert s.extra == {"oidc": {"code_ttl_seconds": 30}, "providers": [{"id": "p"}]}
+
+
+def test_log_level_and_trusted_proxies_are_checked():
+    assert _problems({"BROKER_LOG_LEVEL": "LOUD", "BROKER_TRUSTED_PROXIES": "-1"}) == [
+        "BROKER_LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'",
+        "BROKER_TRUSTED_PROXIES: the number of proxies in front of the broker, 0 to 10"]
+    s = load_settings({"BROKER_LOG_LEVEL": "debug", "BROKER_TRUSTED_PROXIES": "2"})
+    assert (s.log_level, s.trusted_proxies) == ("debug", 2)

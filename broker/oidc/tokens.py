@@ -1,0 +1,154 @@
+"""Tokens as Authlib sees them: the resource owner (``Subject``), stored tokens
+(``TokenView``, Authlib's TokenMixin) and the JWT access-token generator (RFC 9068).
+
+An account that may no longer sign in (``binding.accounts.can_sign_in``) has no subject:
+its access tokens are refused (RFC 6750 §3.1 invalid_token), its refresh tokens and codes
+are invalid grants, introspection says inactive (issue 2 "Lockout", issue 3)."""
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+from dataclasses import dataclass
+
+from authlib.common.security import generate_token
+from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
+from joserfc import jwt
+
+from binding.accounts import can_sign_in
+from binding.models import Account
+from binding.oauth import LoginContext, OAuthGrant, OAuthToken, acr_for_level
+
+from . import context as ctx
+
+
+@dataclass
+class Subject:
+    """The resource owner Authlib passes around: the account and the login it came with."""
+
+    account: Account
+    login: LoginContext | None
+
+    def get_user_id(self) -> str:
+        return self.account.public_id
+
+
+def ts(dt) -> int:
+    return int(dt.timestamp())
+
+
+def subject_for(account_id: int | None, login: LoginContext | None) -> Subject | None:
+    """The subject of ``account_id``; None when it is gone or may not sign in."""
+    if account_id is None:
+        return None
+    account = ctx.db().get(Account, account_id)
+    return Subject(account, login) if can_sign_in(account) else None
+
+
+def login_of(grant: OAuthGrant) -> LoginContext | None:
+    if grant.sid is None:
+        return None
+    return LoginContext(grant.sid, grant.auth_time, grant.cert_level, tuple((grant.amr or "").split()))
+
+
+class TokenView:
+    """A stored token as Authlib's TokenMixin; ``kind`` is access_token or refresh_token."""
+
+    def __init__(self, row: OAuthToken, kind: str):
+        self.row = row
+        self.kind = kind
+
+    @property
+    def scope(self) -> str:
+        return self.row.scope
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+    def check_client(self, client) -> bool:
+        return hmac.compare_digest(self.row.client_id, client.get_client_id())
+
+    def get_expires_in(self) -> int:
+        return max(0, ts(self.expires_at) - ts(ctx.now()))
+
+    @property
+    def expires_at(self):
+        if self.kind == "refresh_token":
+            return min(self.row.refresh_expires_at, self.row.grant.expires_at)
+        return self.row.access_expires_at
+
+    def is_expired(self) -> bool:
+        return ctx.now() >= self.expires_at
+
+    def is_revoked(self) -> bool:
+        if self.row.grant.revoked_at is not None:
+            return True
+        if self.kind == "refresh_token":
+            return self.row.refresh_used_at is not None
+        return self.row.revoked_at is not None   # the access token alone (RFC 7009 §2)
+
+    @property
+    def for_user(self) -> bool:
+        return self.row.grant.account_id is not None
+
+    def get_user(self) -> Subject | None:
+        return subject_for(self.row.grant.account_id, login_of(self.row.grant))
+
+    def usable(self) -> bool:
+        """Its client still exists and, for a user's token, the user may still sign in."""
+        if self.get_client() is None:
+            return False
+        return not self.for_user or self.get_user() is not None
+
+    def get_client(self):
+        return ctx.clients().get(self.row.client_id)
+
+
+def find_token(token: str, hint: str | None) -> TokenView | None:
+    store = ctx.grants()
+    order = ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
+    for kind in order:
+        row = store.find_access(token) if kind == "access_token" else store.find_refresh(token)
+        if row is not None:
+            return TokenView(row, kind)
+    return None
+
+
+class AccessTokens(JWTBearerTokenGenerator):
+    """JWT access tokens (RFC 9068 §2), signed with the client's algorithm, dated by the
+    injected clock. Refresh tokens are opaque random strings."""
+
+    def __init__(self, issuer: str):
+        super().__init__(issuer=issuer, refresh_token_generator=lambda **kw: generate_token(48),
+                         expires_generator=self._expires_in)
+
+    @staticmethod
+    def _expires_in(client, grant_type) -> int:
+        o = ctx.provider().oidc
+        return o.client_credentials_ttl_seconds if grant_type == "client_credentials" else o.access_token_ttl_seconds
+
+    def access_token_generator(self, client, grant_type, user, scope):
+        now = ts(ctx.now())
+        claims = {
+            "iss": self.issuer, "iat": now, "exp": now + self._expires_in(client, grant_type),
+            "aud": client.get_client_id(), "client_id": client.get_client_id(),
+            "sub": user.get_user_id() if user else client.get_client_id(),
+            "jti": generate_token(24), "scope": scope,
+        }
+        if user is not None and user.login is not None:
+            claims["auth_time"] = ts(user.login.auth_time)
+            claims["acr"] = acr_for_level(user.login.cert_level)
+            claims["amr"] = list(user.login.amr)
+        row = ctx.keys().active_row(client.signing_alg)
+        key = ctx.keys().signing_key(client.signing_alg)
+        header = {"alg": client.signing_alg, "typ": "at+jwt", "kid": row.kid}
+        return jwt.encode(header, claims, key, algorithms=[client.signing_alg])
+
+
+def jti_of(access_token: str) -> str:
+    payload = access_token.split(".")[1]
+    payload += "=" * (-len(payload) % 4)
+    return json.loads(base64.urlsafe_b64decode(payload))["jti"]
+
+
+__all__ = ["AccessTokens", "Subject", "TokenView", "find_token", "jti_of", "login_of", "subject_for", "ts"]
