@@ -4,8 +4,8 @@ AUTH_MESSAGES: dict[str, tuple[str, str]] = {
     # titles and tabs
     "auth.login.title": ("登录", "Sign in"),
     "auth.login.tab_password": ("密码登录", "Password"),
-    "auth.login.tab_sms": ("短信验证码登录", "SMS code"),
-    "auth.login.tab_email": ("邮箱验证码登录", "Email code"),
+    "auth.login.tab_sms": ("短信登录", "SMS code"),
+    "auth.login.tab_email": ("邮箱登录", "Email code"),
     "auth.field.email": ("邮箱", "Email"),
     "auth.register.title": ("注册账号", "Create an account"),
     "auth.forgot.title": ("找回密码", "Reset your password"),
