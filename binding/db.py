@@ -30,7 +30,11 @@ def make_engine(url: str) -> Engine:
         # instead of failing with "database is locked" on upgrade.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+    # No pool_pre_ping: it cost a ``SELECT 1`` round trip on every checkout (every request).
+    # pool_recycle replaces connections older than 5 minutes instead, before a server or proxy
+    # idle timeout can cut them; a connection dropped anyway fails one request, and the pool
+    # then discards it (SQLAlchemy invalidates connections on disconnect errors).
+    return create_engine(url, pool_recycle=300, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -26,8 +26,8 @@ from config import Clock
 from .account_lookup import find_by_email, find_by_phone, find_by_username
 from .accounts import ensure_can_sign_in
 from .audit import Audit
-from .errors import Conflict, NotFound, ValidationFailed
-from .identifiers import mask_phone, normalise_email
+from .errors import Conflict, DomainError, NotFound, ValidationFailed
+from .identifiers import mask_phone, normalise_email, normalise_phone
 from .models import Account, AccountKind, AccountStatus
 from .upstream_models import UpstreamIdentity
 from .usernames import username_problem
@@ -58,6 +58,14 @@ class UpstreamFacts:
     enterprise_name: str | None = None
     uscc: str | None = None
 
+    def __post_init__(self) -> None:
+        # Upstreams send phones as they like ("+86 138-0013-8001"); local accounts hold the
+        # 11-digit form, so compare and store that (rule 11). A phone that is not a mainland
+        # mobile number proves nothing: dropped, hence unverified.
+        phone = _mobile_or_none(self.phone)
+        object.__setattr__(self, "phone", phone)
+        object.__setattr__(self, "phone_verified", bool(self.phone_verified) and phone is not None)
+
     @classmethod
     def from_identity(cls, identity: Any) -> "UpstreamFacts":
         values = {f.name: getattr(identity, f.name) for f in dataclasses.fields(cls) if hasattr(identity, f.name)}
@@ -65,6 +73,11 @@ class UpstreamFacts:
         values["cert_level"] = int(values.get("cert_level") or 1)
         values["phone_verified"] = bool(values.get("phone_verified"))
         return cls(**values)
+
+    @property
+    def phone_usable(self) -> bool:
+        """A verified phone the new account can take over (else the user proves one, rule 1)."""
+        return bool(self.phone and self.phone_verified)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "UpstreamFacts":
@@ -99,6 +112,13 @@ def linked_elsewhere() -> Conflict:
                     "it on the account page first.", code="identity_linked_elsewhere")
 
 
+def phone_registered(provider_name: str) -> Conflict:
+    """Profile completion: the phone the user typed belongs to another local account (rule 1)."""
+    return Conflict(f"该手机号已注册本平台账号。请用该账号登录，然后在账号页关联{provider_name}账号。",
+                    f"This phone number is already registered here. Sign in to that account, then link your "
+                    f"{provider_name} account from the account page.", code="phone_registered", field="phone")
+
+
 def last_way_in() -> Conflict:
     return Conflict("这是该账号唯一的登录方式，不能解除关联。请先设置密码或关联其他账号。",
                     "This is the only way to sign in to this account, so it cannot be unlinked. "
@@ -106,25 +126,33 @@ def last_way_in() -> Conflict:
 
 
 class LinkingService:
-    def __init__(self, db: Session, clock: Clock, audit: Audit):
+    """``accounts`` (``binding.accounts.AccountService``) is needed only by the steps that check a
+    password or an SMS code: proving ownership, and the phone of a new account."""
+
+    def __init__(self, db: Session, clock: Clock, audit: Audit, accounts: Any = None):
         self.db = db
         self.clock = clock
         self.audit = audit
+        self.accounts = accounts
 
     # ---- rules 10-11 --------------------------------------------------------------------
 
-    def resolve(self, facts: UpstreamFacts) -> Outcome:
+    def resolve(self, facts: UpstreamFacts, provider_name: str | None = None) -> Outcome:
         """What this federated login means. Only SIGNED_IN and AUTO_LINKED change anything; the
         caller signs in after ``ensure_can_sign_in`` (checked here, disabled accounts refused)."""
         upstream = self.find(facts)
         if upstream is not None:
-            ensure_can_sign_in(upstream.account)
+            self._ensure_can_sign_in(upstream.account, facts)
+            if upstream.account_kind != facts.account_kind:
+                # The portal now certifies the other kind (rule 12): refused if the account
+                # already holds an identity of that kind at this portal.
+                self._check_kind_free(upstream.account_id, facts, provider_name)
             self.record_login(upstream, facts)
             return Outcome(SIGNED_IN, upstream.account, upstream)
         by_phone = find_by_phone(self.db, facts.phone) if facts.phone else None
         if by_phone is not None and by_phone.phone_verified and facts.phone_verified:
-            ensure_can_sign_in(by_phone)
-            upstream = self.link(by_phone, facts, "phone")
+            self._ensure_can_sign_in(by_phone, facts)
+            upstream = self.link(by_phone, facts, "phone", provider_name)
             self.record_login(upstream, facts)
             return Outcome(AUTO_LINKED, by_phone, upstream)
         by_name = find_by_username(self.db, facts.login_name) if facts.login_name else None
@@ -154,11 +182,11 @@ class LinkingService:
 
     def link(self, account: Account, facts: UpstreamFacts, method: str,
              provider_name: str | None = None) -> UpstreamIdentity:
-        """Link ``facts`` to ``account`` (rule 12 checked). ``method``: phone | password | created | session."""
+        """Link ``facts`` to ``account`` (rule 12 checked). ``method``: phone | password | created | session.
+        Refusals are audited before anything changes (``keeps_changes``)."""
         if self.find(facts) is not None:
-            raise linked_elsewhere()
-        if self._same_kind(account.id, facts.provider_id, facts.account_kind) is not None:
-            raise kind_taken(provider_name or facts.provider_id, facts.account_kind)
+            raise self.refused(linked_elsewhere(), account.id, facts)
+        self._check_kind_free(account.id, facts, provider_name)
         now = self.clock()
         row = UpstreamIdentity(provider_id=facts.provider_id, issuer=facts.issuer, subject=facts.subject,
                                account_id=account.id, link_method=method, linked_at=now, phone_verified=False,
@@ -167,8 +195,8 @@ class LinkingService:
         try:
             with self.db.begin_nested():
                 self.db.add(row)
-        except IntegrityError:  # a concurrent login linked it first
-            raise linked_elsewhere() from None
+        except IntegrityError:  # a concurrent login linked it first (the savepoint undid the row)
+            raise self.refused(linked_elsewhere(), account.id, facts) from None
         row.account = account
         self.audit.record("federation.linked", account.id, provider=facts.provider_id, method=method,
                           account_kind=facts.account_kind, cert_level=facts.cert_level)
@@ -178,17 +206,68 @@ class LinkingService:
                            provider_name: str | None = None) -> UpstreamIdentity:
         """The third way out of a conflict: the user proved ownership of ``account`` (its
         password was checked by ``AccountService.login_password``), then links."""
-        ensure_can_sign_in(account)
+        self._ensure_can_sign_in(account, facts)
         upstream = self.link(account, facts, "password", provider_name)
         self.record_login(upstream, facts)
         return upstream
 
+    def prove_ownership(self, facts: UpstreamFacts, username: str, password: str, *, captcha_passed: bool,
+                        provider_name: str | None = None) -> tuple[Account, UpstreamIdentity]:
+        """Rule 11, the third way out of a username conflict: sign in to the local account
+        (password, lockout and captcha rules of ``AccountService.login_password``), then link."""
+        account = self.accounts.login_password(username, password, captcha_passed=captcha_passed)
+        return account, self.link_with_password(account, facts, provider_name)
+
+    # ---- new accounts (rule 11, nothing found; rule 1) -----------------------------------------
+
+    def send_profile_code(self, phone: str, provider_name: str) -> None:
+        """An SMS code for the phone of a new account whose upstream gave no usable one. A
+        phone registered to another account is refused: that account should link the portal."""
+        phone = normalise_phone(phone)
+        if find_by_phone(self.db, phone) is not None:
+            raise phone_registered(provider_name)
+        self.accounts.send_code("register", phone)
+
     def create_account(self, facts: UpstreamFacts, *, username: str, display_name: str | None = None,
-                       email: str | None = None) -> tuple[Account, UpstreamIdentity]:
+                       email: str | None = None, phone: str | None = None, code: str | None = None,
+                       provider_name: str | None = None) -> tuple[Account, UpstreamIdentity]:
         """Rule 11, nothing found: a new local account (no password) with the basic info the
-        user completed, linked to ``facts``. The upstream phone is kept only when verified and free."""
-        username = (username or "").strip()
+        user completed, linked to ``facts``. Every local account has a verified phone (rule 1)
+        and so a second way in: the upstream's when verified and free, else ``phone`` proved by
+        an SMS ``code`` (purpose ``register``, sent by ``send_profile_code``)."""
+        if self.find(facts) is not None:
+            raise self.refused(linked_elsewhere(), None, facts)
+        upstream_phone = facts.phone if facts.phone_usable and not find_by_phone(self.db, facts.phone) else None
+        username, display_name, email, phone = self._check_profile(
+            username, display_name, email, None if upstream_phone else (phone, code))
+        if upstream_phone is None:
+            if find_by_phone(self.db, phone) is not None:
+                raise phone_registered(provider_name or facts.provider_id)
+            self.accounts.codes.verify("register", phone, code)
+        account = Account(username=username, phone=upstream_phone or phone, phone_verified=True, email=email,
+                          email_verified=False, password_hash=None, display_name=display_name,
+                          kind=AccountKind.ENTERPRISE if facts.account_kind == LEGAL else AccountKind.PERSONAL,
+                          status=AccountStatus.ACTIVE, created_at=self.clock())
+        try:
+            with self.db.begin_nested():   # the account and its link together, or neither
+                self.db.add(account)
+                self.db.flush()
+                self.audit.record("account.registered", account.id, kind=account.kind, via=facts.provider_id,
+                                  phone_from="upstream" if upstream_phone else "sms")
+                upstream = self.link(account, facts, "created")
+        except IntegrityError:
+            raise Conflict("该用户名或手机号刚刚已被注册，请换一个", "This username or phone was just taken; choose another",
+                           field="username") from None
+        self.record_login(upstream, facts)
+        return account, upstream
+
+    def _check_profile(self, username: str | None, display_name: str | None, email: str | None,
+                       typed_phone: tuple[str | None, str | None] | None) -> tuple[str, str | None, str | None, str | None]:
+        """The profile fields, cleaned; every problem at once (ValidationFailed). ``typed_phone``
+        is (phone, code) when the user must give a phone."""
         errors: dict[str, tuple[str, str]] = {}
+        phone = self._typed_phone(*typed_phone, errors) if typed_phone is not None else None
+        username = (username or "").strip()
         problem = username_problem(username)
         if problem:
             errors["username"] = problem
@@ -197,6 +276,7 @@ class LinkingService:
         display_name = (display_name or "").strip() or None
         if display_name and len(display_name) > 64:
             errors["display_name"] = ("姓名最多 64 个字符", "The name may have at most 64 characters")
+        email = (email or "").strip() or None
         if email:
             try:
                 email = normalise_email(email)
@@ -207,22 +287,7 @@ class LinkingService:
                     errors["email"] = ("该邮箱已被其他账号使用", "This email is used by another account")
         if errors:
             raise ValidationFailed(errors)
-        phone = facts.phone if facts.phone and facts.phone_verified and not find_by_phone(self.db, facts.phone) else None
-        now = self.clock()
-        account = Account(username=username, phone=phone, phone_verified=phone is not None, email=email or None,
-                          email_verified=False, password_hash=None, display_name=display_name,
-                          kind=AccountKind.ENTERPRISE if facts.account_kind == LEGAL else AccountKind.PERSONAL,
-                          status=AccountStatus.ACTIVE, created_at=now)
-        try:
-            with self.db.begin_nested():
-                self.db.add(account)
-        except IntegrityError:
-            raise Conflict("该用户名刚刚已被注册，请换一个", "This username was just taken; choose another",
-                           field="username") from None
-        self.audit.record("account.registered", account.id, kind=account.kind, via=facts.provider_id)
-        upstream = self.link(account, facts, "created")
-        self.record_login(upstream, facts)
-        return account, upstream
+        return username, display_name, email, phone
 
     def record_login(self, upstream: UpstreamIdentity, facts: UpstreamFacts) -> None:
         """Level and kind are read from the upstream at every login (rule 8): keep the latest."""
@@ -241,19 +306,60 @@ class LinkingService:
                                     .order_by(UpstreamIdentity.linked_at, UpstreamIdentity.id)))
 
     def unlink(self, account: Account, upstream_id: int) -> UpstreamIdentity:
-        """Unlink one identity, except the last way ``account`` can sign in (issue 4)."""
-        row = self.db.get(UpstreamIdentity, upstream_id)
+        """Unlink one identity, except the last way ``account`` can sign in (issue 4).
+
+        The account row is locked first (SELECT ... FOR UPDATE): two concurrent unlinks of its
+        last two identities would otherwise both count the other one and leave no way in."""
+        self.db.execute(select(Account.id).where(Account.id == account.id).with_for_update())
+        self.db.refresh(account)
+        row = self.db.get(UpstreamIdentity, upstream_id, populate_existing=True)
         if row is None or row.account_id != account.id:
             raise NotFound("没有找到该关联账号", "No such linked account")
         others = [r for r in self.linked(account.id) if r.id != row.id]
         if not others and not other_ways_in(account):
-            raise last_way_in()
+            raise self.refused(last_way_in(), account.id, None, provider=row.provider_id)
         self.db.delete(row)
         self.audit.record("federation.unlinked", account.id, provider=row.provider_id,
                           account_kind=row.account_kind)
         return row
 
     # ---- helpers ----------------------------------------------------------------------------
+
+    def refused(self, error: DomainError, account_id: int | None, facts: UpstreamFacts | None,
+                **detail: Any) -> DomainError:
+        """Audit a refusal (``federation.refused``) and mark it ``keeps_changes``, so the row
+        outlives it. Callers refuse before changing anything else in the transaction."""
+        if facts is not None:
+            detail.setdefault("provider", facts.provider_id)
+            detail.setdefault("account_kind", facts.account_kind)
+        self.audit.record("federation.refused", account_id, code=error.code, **detail)
+        error.keeps_changes = True
+        return error
+
+    def _ensure_can_sign_in(self, account: Account, facts: UpstreamFacts) -> None:
+        try:
+            ensure_can_sign_in(account)
+        except DomainError as exc:
+            raise self.refused(exc, account.id, facts) from None
+
+    def _check_kind_free(self, account_id: int, facts: UpstreamFacts, provider_name: str | None) -> None:
+        """Rule 12: at most one identity of each kind per provider on one account."""
+        if self._same_kind(account_id, facts.provider_id, facts.account_kind) is not None:
+            raise self.refused(kind_taken(provider_name or facts.provider_id, facts.account_kind), account_id, facts)
+
+    @staticmethod
+    def _typed_phone(phone: str | None, code: str | None, errors: dict[str, tuple[str, str]]) -> str | None:
+        """The phone typed on the profile page, normalised; problems go into ``errors``."""
+        if not (phone or "").strip():
+            errors["phone"] = ("请填写手机号并获取短信验证码", "Enter your phone number and get an SMS code")
+            return None
+        if not (code or "").strip():
+            errors["code"] = ("请填写短信验证码", "Enter the SMS code")
+        try:
+            return normalise_phone(phone)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+            return None
 
     def _same_kind(self, account_id: int, provider_id: str, kind: str) -> UpstreamIdentity | None:
         return self.db.scalar(select(UpstreamIdentity).where(
@@ -269,6 +375,15 @@ class LinkingService:
         row.phone_verified = facts.phone_verified
         row.enterprise_name = facts.enterprise_name
         row.uscc = facts.uscc
+
+
+def _mobile_or_none(phone: Any) -> str | None:
+    if not isinstance(phone, str) or not phone.strip():
+        return None
+    try:
+        return normalise_phone(phone)
+    except ValidationFailed:
+        return None
 
 
 def other_ways_in(account: Account) -> bool:
@@ -289,4 +404,4 @@ def masked(upstream: UpstreamIdentity) -> dict[str, Any]:
 
 __all__ = ["AUTO_LINKED", "CONFLICT", "LEGAL", "LinkingService", "NEW_ACCOUNT", "Outcome", "PERSONAL",
            "SIGNED_IN", "UpstreamFacts", "kind_taken", "last_way_in", "linked_elsewhere", "masked",
-           "other_ways_in"]
+           "other_ways_in", "phone_registered"]

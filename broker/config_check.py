@@ -39,7 +39,7 @@ def table_problems(settings: Settings) -> list[str]:
     # problems, so the clients are checked against the default [oidc].
     clients_view = dataclasses.replace(settings, extra={**settings.extra, "oidc": {}}) if problems else settings
     problems += _problems_of(config_client_specs, clients_view)
-    problems += _problems_of(lambda s: build_providers(s.extra.get("providers")), settings)
+    problems += _problems_of(lambda s: build_providers(s.extra.get("providers"), production=s.production), settings)
     return problems
 
 

@@ -34,6 +34,9 @@ STATUS_BY_CODE = {
     "identity_kind_taken": 409,          # issue 4 linking rules (binding.linking)
     "identity_linked_elsewhere": 409,
     "last_sign_in_method": 409,
+    "phone_registered": 409,             # profile completion: the phone belongs to another account
+    "state_invalid": 400,                # broker.federation.errors
+    "federation_expired": 400,
     "account_locked": 423,
     "rate_limited": 429,
     "delivery_failed": 503,              # the SMS / email gateway did not take the code (binding.gateways)

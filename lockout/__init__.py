@@ -6,5 +6,6 @@ time taken from the injected clock. Key names live in ``lockout.keys``.
 from .guard import Attempt, LockStatus, LoginGuard
 from .rates import SendDecision, SendLimiter
 from .throttle import IpThrottle
+from .window import WindowLimiter
 
-__all__ = ["Attempt", "IpThrottle", "LockStatus", "LoginGuard", "SendDecision", "SendLimiter"]
+__all__ = ["Attempt", "IpThrottle", "LockStatus", "LoginGuard", "SendDecision", "SendLimiter", "WindowLimiter"]

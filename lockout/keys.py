@@ -62,3 +62,9 @@ def send_daily(recipient: str) -> str:
 def send_ip(ip: str) -> str:
     """Sorted set of send times (ms) requested from one IP bucket within the last hour."""
     return f"{_SEND}ip:{ip_bucket(ip)}"
+
+
+def window(name: str, ip: str) -> str:
+    """Sorted set of request times (ms) of one rate-limited endpoint ``name`` from one IP bucket
+    (``lockout.window.WindowLimiter``)."""
+    return f"{PREFIX}win:{name}:{ip_bucket(ip)}"

@@ -58,6 +58,31 @@ class BaseAdapter:
         if not same(opaque.get("state"), params.get("state")):
             raise self.names.invalid("state", "登录状态不匹配", "state mismatch")
 
+    @property
+    def issuer(self) -> str:
+        """The string naming this portal: the issuer of its identities and of its callbacks."""
+        raise NotImplementedError
+
+    def check_issuer(self, opaque: Mapping[str, Any], params: Mapping[str, str]) -> None:
+        """Mix-up defence for every type (RFC 9207 §2.4): the login was started at this issuer
+        (kept in ``opaque``), and an ``iss`` in the callback, whenever present, names it too;
+        it must be present when the portal promised to send it (``iss_required``)."""
+        expected = opaque.get("issuer")
+        if not same(self.issuer, expected):
+            raise self.names.invalid("iss", "登录请求与本门户不符", "login was not started at this issuer")
+        if "iss" in params:
+            if not same(expected, params.get("iss")):
+                raise self.names.invalid("iss", "应答来自其他签发者（混淆攻击防护）",
+                                         "the answer names another issuer (mix-up defence)")
+        elif opaque.get("iss_required"):
+            raise self.names.invalid("iss", "应答缺少签发者参数", "the answer lacks the iss parameter")
+
+    def check_callback(self, opaque: Mapping[str, Any], params: Mapping[str, str]) -> None:
+        """The checks every callback gets first: state, issuer, an error answer."""
+        self.check_state(opaque, params)
+        self.check_issuer(opaque, params)
+        self.check_error(params)
+
     def check_error(self, params: Mapping[str, str]) -> None:
         """RFC 6749 §4.1.2.1: ``error=access_denied`` and friends mean the upstream refused."""
         if params.get("error"):

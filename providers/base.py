@@ -7,7 +7,7 @@ keeps, bound to the browser session that started the login, and hands back to
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple, Protocol
 
 PERSONAL = "personal"
@@ -33,7 +33,6 @@ class Identity:
     display_name: str | None = None
     enterprise_name: str | None = None
     uscc: str | None = None
-    raw_claims: Mapping[str, Any] = field(default_factory=dict)
 
 
 class LoginStart(NamedTuple):

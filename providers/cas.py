@@ -44,11 +44,11 @@ class CASAdapter(BaseAdapter):
     def login_url(self, callback_url: str, state: str) -> LoginStart:
         # CAS has no state parameter: it rides in the service URL, which CAS returns unchanged.
         service = with_query(callback_url, state=state)
-        return LoginStart(with_query(f"{self.base}/login", service=service), {"state": state, "service": service})
+        opaque = {"state": state, "service": service, "issuer": self.issuer}
+        return LoginStart(with_query(f"{self.base}/login", service=service), opaque)
 
     def handle_callback(self, opaque: Mapping[str, Any], params: Mapping[str, str]) -> Identity:
-        self.check_state(opaque, params)
-        self.check_error(params)
+        self.check_callback(opaque, params)
         ticket = params.get("ticket")
         if not ticket:
             raise self.names.denied("cancelled")

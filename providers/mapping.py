@@ -79,8 +79,7 @@ class ClaimMapping:
         if not values.get("phone"):
             values["phone_verified"] = False
         kwargs = {_ATTRIBUTE.get(k, k): v for k, v in values.items() if v is not None}
-        return Identity(provider_id=provider_id, issuer=issuer, subject=subject,
-                        raw_claims=dict(claims), **kwargs)
+        return Identity(provider_id=provider_id, issuer=issuer, subject=subject, **kwargs)
 
 
 def merge_claims(defaults: Mapping[str, Any], table: Mapping[str, Any]) -> dict[str, Any]:

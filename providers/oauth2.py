@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, Mapping
 
-from .adapter import CLIENT_KEYS, BaseAdapter, origin, same, with_query
+from .adapter import CLIENT_KEYS, BaseAdapter, origin, with_query
 from .base import Identity, LoginStart
 from .oidc import STANDARD_CLAIMS, s256
 from .schema import Key
@@ -48,11 +48,7 @@ class OAuth2Adapter(BaseAdapter):
         return LoginStart(url, opaque)
 
     def handle_callback(self, opaque: Mapping[str, Any], params: Mapping[str, str]) -> Identity:
-        self.check_state(opaque, params)
-        if self.options["issuer"] and "iss" in params and not same(self.issuer, params.get("iss")):
-            raise self.names.invalid("iss", "应答来自其他签发者（混淆攻击防护）",
-                                     "the answer names another issuer (mix-up defence)")
-        self.check_error(params)
+        self.check_callback(opaque, params)
         token = self._redeem(self.code(params), opaque)
         info = self.upstream.json("GET", self.options["userinfo_url"], what="userinfo",
                                   headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})

@@ -25,9 +25,10 @@ ADAPTER_TYPES: dict[str, type[BaseAdapter]] = {
 
 
 def build_providers(tables: Iterable[Mapping[str, Any]] | None, *, http: requests.Session | None = None,
-                    clock: Clock | None = None) -> dict[str, BaseAdapter]:
+                    clock: Clock | None = None, production: bool = False) -> dict[str, BaseAdapter]:
     """Adapters by id, in config order. ``http`` is the session every back-channel call uses
-    (one per broker: connection pooling); ``clock`` drives ID token times and caches."""
+    (one per broker: connection pooling); ``clock`` drives ID token times and caches;
+    ``production`` requires https URLs."""
     if tables is None:
         tables = []
     if not isinstance(tables, (list, tuple)):
@@ -50,7 +51,7 @@ def build_providers(tables: Iterable[Mapping[str, Any]] | None, *, http: request
         if isinstance(pid, str) and pid in seen:
             problems.append(f"{where}.id: duplicate id {pid!r} (ids name the callback URL)")
         seen.add(pid)
-        config, found = parse_provider(table, index, cls)
+        config, found = parse_provider(table, index, cls, production)
         problems += found
         if config is not None and not found:
             adapters[config.id] = cls(config, http=http, clock=clock)

@@ -61,13 +61,19 @@ def label(table: Any, index: int) -> str:
     return f"providers[{pid}]" if isinstance(pid, str) and pid else f"providers[#{index + 1}]"
 
 
-def parse_provider(table: Mapping[str, Any], index: int, adapter_cls: type) -> tuple[ProviderConfig | None, list[str]]:
+def parse_provider(table: Mapping[str, Any], index: int, adapter_cls: type,
+                   production: bool = False) -> tuple[ProviderConfig | None, list[str]]:
+    """``production``: every URL must be https (the broker's back channel carries secrets and
+    codes there, and a plain-http URL lets the network redirect it: SSRF / token theft)."""
     where = label(table, index)
     keys = {**COMMON_KEYS, **adapter_cls.KEYS}
     problems: list[str] = []
     values: dict[str, Any] = {}
     for name, key in keys.items():
         value, problem = _value(table, name, key)
+        if not problem and production and key.kind == "url" and isinstance(value, str) \
+                and urlsplit(value).scheme != "https":
+            problem = "must be an https:// URL in production"
         if problem:
             problems.append(f"{where}.{name}: {problem}")
         values[name] = value

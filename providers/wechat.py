@@ -22,11 +22,10 @@ class WeChatAdapter(SocialAdapter):
     def login_url(self, callback_url: str, state: str) -> LoginStart:
         url = with_query(f"{self.open}/connect/qrconnect", appid=self.options["client_id"], redirect_uri=callback_url,
                          response_type="code", scope=",".join(self.options["scopes"]), state=state)
-        return LoginStart(url + "#wechat_redirect", {"state": state, "redirect_uri": callback_url})
+        return LoginStart(url + "#wechat_redirect", {"state": state, "redirect_uri": callback_url, "issuer": self.issuer})
 
     def handle_callback(self, opaque: Mapping[str, Any], params: Mapping[str, str]) -> Identity:
-        self.check_state(opaque, params)
-        self.check_error(params)
+        self.check_callback(opaque, params)
         code = self.code(params)  # a user who declines comes back with state only
         token = self.upstream.json("GET", f"{self.api}/sns/oauth2/access_token", what="access_token", params={
             "appid": self.options["client_id"], "secret": self.options["client_secret"], "code": code,

@@ -18,11 +18,10 @@ class WeiboAdapter(SocialAdapter):
     def login_url(self, callback_url: str, state: str) -> LoginStart:
         url = with_query(f"{self.open}/oauth2/authorize", client_id=self.options["client_id"],
                          redirect_uri=callback_url, response_type="code", state=state)
-        return LoginStart(url, {"state": state, "redirect_uri": callback_url})
+        return LoginStart(url, {"state": state, "redirect_uri": callback_url, "issuer": self.issuer})
 
     def handle_callback(self, opaque: Mapping[str, Any], params: Mapping[str, str]) -> Identity:
-        self.check_state(opaque, params)
-        self.check_error(params)
+        self.check_callback(opaque, params)
         code = self.code(params)
         token = self.upstream.json("POST", f"{self.api}/oauth2/access_token", what="access_token", data={
             "client_id": self.options["client_id"], "client_secret": self.options["client_secret"],

@@ -53,17 +53,23 @@ def _phone_e164(phone: str) -> str:
     return "+86" + phone if phone.isdigit() and len(phone) == 11 else phone
 
 
-def user_claims(db: Session, account: Account, scope: str) -> dict:
-    """Claims for ``scope`` (OpenID Connect Core §5.4 + the ``enterprise`` scope)."""
+def user_claims(db: Session, account: Account, scope: str, login_kind: str | None = None) -> dict:
+    """Claims for ``scope`` (OpenID Connect Core §5.4 + the ``enterprise`` scope).
+
+    ``login_kind``: the kind the upstream certified for THIS login when federated (issue 4);
+    None for a local login, described by the account's own kind. **Decision** (rules 12, 23):
+    ``enterprise`` is sent only for a local login or a legal-person login: a personal identity
+    linked to an enterprise's account certifies no enterprise, so its login carries none."""
     scopes = set(scope.split())
-    claims: dict = {"sub": account.public_id, "account_kind": account_kind_claim(account)}
+    kind = login_kind or account_kind_claim(account)
+    claims: dict = {"sub": account.public_id, "account_kind": kind}
     if "profile" in scopes:
         claims["name"] = account.display_name or account.username
         claims["preferred_username"] = account.username
     if "phone" in scopes and account.phone:
         claims["phone_number"] = _phone_e164(account.phone)
         claims["phone_number_verified"] = bool(account.phone_verified)
-    if "enterprise" in scopes:
+    if "enterprise" in scopes and (login_kind is None or login_kind == "legal"):
         facts = enterprise_facts(db, account)
         claims["enterprise"] = None if facts is None else {
             "name": facts.name, "uscc": facts.uscc, "role": facts.role, "certified": facts.certified,

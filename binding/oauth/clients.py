@@ -1,12 +1,21 @@
 """The client directory: clients from the TOML config (read-only, held in memory) and clients
 in the database (``broker clients add|remove``, the demo seed). Secrets are shown once and
-stored as SHA-256 of a 256-bit random value."""
+stored as SHA-256 of a 256-bit random value.
+
+``ClientCache`` (one per app, so per worker process; the protocol endpoints pass it) keeps a
+snapshot of each database client for ``CLIENT_CACHE_SECONDS``: every /token, /introspect and
+/userinfo request looks its client up, often twice. So ``broker clients remove`` (or a changed
+secret) takes effect in a running worker within that time; the removed client's tokens are
+revoked in the database at once and refused from the next request. Unknown clients are not
+remembered, so a newly added one works at once."""
 from __future__ import annotations
 
 import secrets
+import threading
+from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from binding.errors import Conflict, NotFound
@@ -53,18 +62,65 @@ def client_json(client: OAuthClient, secret: str | None = None) -> dict:
     return data
 
 
+# How long a worker may keep using what it read about a database client (README "Performance").
+CLIENT_CACHE_SECONDS = 5
+
+
+def snapshot(row: OAuthClient) -> OAuthClient:
+    """A copy of ``row`` belonging to no session (like the config clients): safe to keep across
+    requests and threads, unaffected by the rollback of the session that loaded it."""
+    return OAuthClient(**{attr.key: getattr(row, attr.key) for attr in inspect(OAuthClient).column_attrs})
+
+
+class ClientCache:
+    """Per-process snapshots of database clients, each kept ``ttl_seconds`` by the injected clock."""
+
+    def __init__(self, ttl_seconds: float = CLIENT_CACHE_SECONDS):
+        self.ttl = timedelta(seconds=ttl_seconds)
+        self._rows: dict[str, tuple[OAuthClient, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, client_id: str, now: datetime) -> OAuthClient | None:
+        hit = self._rows.get(client_id)
+        if hit is None or not (hit[1] <= now < hit[1] + self.ttl):
+            return None
+        return hit[0]
+
+    def put(self, client: OAuthClient, now: datetime) -> None:
+        with self._lock:
+            self._rows[client.client_id] = (client, now)
+
+    def forget(self, client_id: str) -> None:
+        with self._lock:
+            self._rows.pop(client_id, None)
+
+
 class ClientDirectory:
-    def __init__(self, db: Session, clock: Clock, config_clients: Iterable[OAuthClient] = ()):
+    def __init__(self, db: Session, clock: Clock, config_clients: Iterable[OAuthClient] = (),
+                 cache: ClientCache | None = None):
         self.db = db
         self.clock = clock
         self.config_clients = {c.client_id: c for c in config_clients}
+        self.cache = cache
 
     def get(self, client_id: str | None) -> OAuthClient | None:
+        """The client, or None. With a cache: a read-only snapshot, at most the cache's TTL old."""
         if not client_id:
             return None
         if client_id in self.config_clients:
             return self.config_clients[client_id]
-        return self.db.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+        if self.cache is None:
+            return self.db.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+        now = self.clock()
+        cached = self.cache.get(client_id, now)
+        if cached is not None:
+            return cached
+        row = self.db.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+        if row is None:
+            return None
+        client = snapshot(row)
+        self.cache.put(client, now)
+        return client
 
     def list(self) -> list[OAuthClient]:
         rows = list(self.db.scalars(select(OAuthClient).order_by(OAuthClient.client_id)))
@@ -102,6 +158,8 @@ class ClientDirectory:
         self.db.add(AuditEvent(at=self.clock(), event="oidc.client_removed", actor=actor,
                                detail={"client_id": client_id, "grants_revoked": revoked}))
         self.db.flush()
+        if self.cache is not None:
+            self.cache.forget(client_id)
 
 
 def _with_secret(spec: ClientSpec, secret: str) -> ClientSpec:
@@ -110,4 +168,5 @@ def _with_secret(spec: ClientSpec, secret: str) -> ClientSpec:
     return replace(spec, secret=secret)
 
 
-__all__ = ["ClientDirectory", "client_from_spec", "client_json", "new_client_secret"]
+__all__ = ["CLIENT_CACHE_SECONDS", "ClientCache", "ClientDirectory", "client_from_spec", "client_json",
+           "new_client_secret", "snapshot"]

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
-from binding.models import AuditEvent
+from binding.models import Account, AuditEvent
 from config import Clock
 
 from .config import OidcSettings
@@ -29,6 +29,9 @@ class LoginContext:
     auth_time: datetime
     cert_level: int
     amr: tuple[str, ...]
+    # What the upstream certified for a federated login (issue 4, rule 9); None: a local login,
+    # judged and described by the account's own kind.
+    account_kind: str | None = None
 
 
 class GrantStore:
@@ -46,22 +49,30 @@ class GrantStore:
             code_hash=secret_hash(code), client_id=client_id, account_id=account_id, redirect_uri=redirect_uri,
             scope=scope, nonce=nonce, code_challenge=code_challenge, code_challenge_method=code_challenge_method,
             sid=login.sid, auth_time=login.auth_time, cert_level=login.cert_level, amr=" ".join(login.amr),
-            created_at=now, expires_at=now + timedelta(seconds=self.settings.code_ttl_seconds),
+            account_kind=login.account_kind, created_at=now, expires_at=now + timedelta(seconds=self.settings.code_ttl_seconds),
         )
         self.db.add(row)
         self.db.flush()
         return row
 
     def claim_code(self, code: str, client_id: str) -> AuthorizationCode | None:
-        """The code, now marked used; None when unknown, for another client, expired or replayed."""
+        """The code, now marked used; None when unknown, for another client, expired or replayed.
+
+        Two statements: the conditional UPDATE that claims it, then one SELECT of the code with
+        its account (so ``session.get(Account, ...)`` afterwards needs no query)."""
         now = self.clock()
-        row = self.db.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == secret_hash(code)))
+        hashed = secret_hash(code)
+        claimed = self.db.execute(
+            update(AuthorizationCode).where(AuthorizationCode.code_hash == hashed,
+                                            AuthorizationCode.client_id == client_id,
+                                            AuthorizationCode.used_at.is_(None))
+            .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+        row = self.db.execute(
+            select(AuthorizationCode, Account).outerjoin(Account, Account.id == AuthorizationCode.account_id)
+            .where(AuthorizationCode.code_hash == hashed)
+            .execution_options(populate_existing=True)).scalars().first()
         if row is None or row.client_id != client_id:
             return None
-        claimed = self.db.execute(
-            update(AuthorizationCode).where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
-            .values(used_at=now).execution_options(synchronize_session=False)).rowcount
-        self.db.refresh(row)
         if claimed != 1:
             self._on_code_replay(row)
             return None
@@ -90,6 +101,7 @@ class GrantStore:
             expires_at=now + timedelta(seconds=self.settings.refresh_absolute_seconds),
             sid=login.sid if login else None, auth_time=login.auth_time if login else None,
             cert_level=login.cert_level if login else None, amr=" ".join(login.amr) if login else None,
+            account_kind=login.account_kind if login else None,
         )
         self.db.add(grant)
         self.db.flush()
@@ -113,15 +125,20 @@ class GrantStore:
 
     def claim_refresh(self, refresh_token: str, client_id: str) -> OAuthToken | None:
         """The token row of a live refresh token, now marked used (rotation). A used one
-        presented again revokes its grant; None for unknown, foreign, expired or revoked."""
+        presented again revokes its grant; None for unknown, foreign, expired or revoked.
+
+        Two statements: the conditional UPDATE that claims it, then one SELECT of the token,
+        its grant and its account (read after the claim, so a revocation committed meanwhile
+        is seen)."""
         now = self.clock()
-        row = self.db.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == secret_hash(refresh_token)))
+        hashed = secret_hash(refresh_token)
+        claimed = self.db.execute(
+            update(OAuthToken).where(OAuthToken.refresh_token_hash == hashed, OAuthToken.client_id == client_id,
+                                     OAuthToken.refresh_used_at.is_(None))
+            .values(refresh_used_at=now).execution_options(synchronize_session=False)).rowcount
+        row = self._token_with_grant(OAuthToken.refresh_token_hash == hashed)
         if row is None or row.client_id != client_id:
             return None
-        claimed = self.db.execute(
-            update(OAuthToken).where(OAuthToken.id == row.id, OAuthToken.refresh_used_at.is_(None))
-            .values(refresh_used_at=now).execution_options(synchronize_session=False)).rowcount
-        self.db.refresh(row)
         if claimed != 1:
             self.db.add(AuditEvent(at=now, event="oidc.refresh_reused", account_id=row.grant.account_id,
                                    detail={"client_id": client_id, "grant_id": row.grant_id}))
@@ -139,10 +156,19 @@ class GrantStore:
                 and now < row.grant.expires_at)
 
     def find_access(self, token: str) -> OAuthToken | None:
-        return self.db.scalar(select(OAuthToken).where(OAuthToken.access_token_hash == secret_hash(token)))
+        return self._token_with_grant(OAuthToken.access_token_hash == secret_hash(token))
 
     def find_refresh(self, token: str) -> OAuthToken | None:
-        return self.db.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == secret_hash(token)))
+        return self._token_with_grant(OAuthToken.refresh_token_hash == secret_hash(token))
+
+    def _token_with_grant(self, where) -> OAuthToken | None:
+        """The token with its grant and the grant's account (None for client credentials) in one
+        query: every caller goes on to read both (``row.grant``, ``session.get(Account, ...)``)."""
+        return self.db.execute(
+            select(OAuthToken, Account).join(OAuthToken.grant)
+            .outerjoin(Account, Account.id == OAuthGrant.account_id)
+            .options(contains_eager(OAuthToken.grant)).where(where)
+            .execution_options(populate_existing=True)).scalars().first()
 
     def revoke_token(self, row: OAuthToken) -> None:
         if row.revoked_at is None:

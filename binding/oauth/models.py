@@ -132,6 +132,8 @@ class AuthorizationCode(Base):
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
     cert_level: Mapped[int] = mapped_column(Integer)
     amr: Mapped[str] = mapped_column(String(64))
+    # The kind of THIS login when federated (issue 4, rule 9); None: a local login.
+    account_kind: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -187,6 +189,7 @@ class OAuthGrant(Base):
     auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cert_level: Mapped[int | None] = mapped_column(Integer)
     amr: Mapped[str | None] = mapped_column(String(64))
+    account_kind: Mapped[str | None] = mapped_column(String(16))   # of the login, as on the code
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # absolute lifetime of refreshes
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

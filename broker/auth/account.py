@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, redirect, render_template
+from flask import abort, current_app, jsonify, redirect, render_template
 
 from binding.db import transaction
 from binding.identifiers import mask_email, mask_phone
@@ -89,8 +89,13 @@ def logout():
 def _page(login: ActiveLogin) -> dict[str, Any]:
     with transaction(services().sessions) as db:
         row = db.get(Account, login.account_id)
-    return {"account": row, "login": login, "phone": mask_phone(row.phone) if row.phone else None,
-            "email": mask_email(row.email) if row.email else None}
+        # Sections other features add to the page (issue 4: "my linked accounts").
+        extra = [extend(db, login) for extend in current_app.extensions.get("tongxing.account_page", [])]
+    context = {"account": row, "login": login, "phone": mask_phone(row.phone) if row.phone else None,
+               "email": mask_email(row.email) if row.email else None}
+    for section in extra:
+        context.update(section)
+    return context
 
 
 def _signed_out():

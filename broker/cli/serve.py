@@ -12,9 +12,14 @@ from .context import instance_path, settings_from_environment
 @click.option("--bind", "-b", default="127.0.0.1:8000", show_default=True, help="host:port to listen on.")
 @click.option("--workers", "-w", default=lambda: min(2 * (os.cpu_count() or 1) + 1, 8), type=int,
               help="Worker processes (default: 2 x CPUs + 1, at most 8).")
-@click.option("--threads", default=1, show_default=True, type=int, help="Threads per worker.")
+@click.option("--threads", default=4, show_default=True, type=int,
+              help="Threads per worker: above 1 gunicorn's gthread worker (HTTP keep-alive), 1 its sync worker.")
 def serve(bind: str, workers: int, threads: int) -> None:
-    """Serve the broker with gunicorn; settings are checked first (problems exit 2)."""
+    """Serve the broker with gunicorn; settings are checked first (problems exit 2).
+
+    Threads by default (README "Performance"): the sync worker closes every connection and waits
+    for the client's FIN (``close_graceful``, 62% of a /healthz profile); gthread keeps
+    connections alive and overlaps the waits on Redis and the database (/healthz 801 -> 2474/s)."""
     settings = settings_from_environment()
     from gunicorn.app.base import BaseApplication
 
@@ -27,6 +32,7 @@ def serve(bind: str, workers: int, threads: int) -> None:
     class _Gunicorn(BaseApplication):
         def load_config(self):
             for key, value in {"bind": bind, "workers": workers, "threads": threads,
+                               "worker_class": "gthread" if threads > 1 else "sync", "keepalive": 5,
                                "accesslog": None, "forwarded_allow_ips": "127.0.0.1"}.items():
                 self.cfg.set(key, value)
 

@@ -47,18 +47,16 @@ class Federation:
 
 
 def build_federation(settings: Settings, clock: Clock) -> Federation:
-    """Adapters from ``settings.extra["providers"]`` (``providers.registry``, helper E's)."""
+    """Adapters from ``settings.extra["providers"]`` (``providers.registry``); the pages show
+    each portal by the names, logo and upgrade page its adapter was configured with."""
     configs = list(settings.extra.get("providers", []) or [])
     if not configs:
         return Federation(adapters={})
     from providers.registry import build_providers
 
-    adapters = build_providers(configs, http=None, clock=clock)
-    portals = {}
-    for raw in configs:
-        pid = raw["id"]
-        zh = raw.get("display_name") or pid
-        portals[pid] = Portal(pid, zh, raw.get("display_name_en") or zh, raw.get("logo"), raw.get("upgrade_url"))
+    adapters = build_providers(configs, http=None, clock=clock, production=settings.production)
+    portals = {pid: Portal(pid, a.display_name, a.display_name_en or a.display_name, a.logo, a.upgrade_url)
+               for pid, a in adapters.items()}
     return Federation(adapters=adapters, portals=portals)
 
 
@@ -81,7 +79,35 @@ def audit(db: Session) -> Audit:
 
 @contextmanager
 def linking() -> Iterator[tuple[Session, LinkingService]]:
-    """One unit of work with the linking service (its outcomes audited in the same transaction)."""
+    """One unit of work with the linking service (its outcomes audited in the same transaction),
+    wired with the accounts service for the steps that check a password or an SMS code."""
+    from binding.accounts import build_account_service
+
     s = services()
     with transaction(s.sessions) as db:
-        yield db, LinkingService(db, s.clock, audit(db))
+        accounts = build_account_service(db, settings=s.settings, redis=s.redis, clock=s.clock,
+                                         ip=request.remote_addr, request_id=g.get("request_id"))
+        yield db, LinkingService(db, s.clock, audit(db), accounts)
+
+
+def record_failure(provider_id: str, error) -> None:
+    """``federation.failed`` for a login that could not complete (state, mix-up, nonce,
+    signature, portal down...), in a short transaction of its own: the request's own work, if
+    any, is rolled back. Only the stable code and a sanitised reason token are kept."""
+    from providers.errors import safe_code
+
+    s = services()
+    with transaction(s.sessions) as db:
+        audit(db).record("federation.failed", None, provider=provider_id, code=error.code,
+                         reason=safe_code(error.data.get("reason") or error.code))
+
+
+START_LIMIT = 30            # federated login starts per IP bucket...
+START_WINDOW_SECONDS = 60   # ...per rolling minute: each start writes a state record
+
+
+def start_limiter():
+    from lockout import WindowLimiter
+
+    s = services()
+    return WindowLimiter(s.redis, s.clock, "federation-start", START_LIMIT, START_WINDOW_SECONDS)

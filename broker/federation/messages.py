@@ -29,13 +29,18 @@ MESSAGES.update({
     "fed.conflict.prove": ("登录并关联", "Sign in and link"),
     "fed.restart": ("改用其他账号重新登录", "Start again with another account"),
     "fed.profile.title": ("完善基本信息", "Complete your basic information"),
-    "fed.profile.intro": ("这是您第一次用{portal}登录，本平台还没有与之对应的账号。请确认以下信息，创建本平台账号。",
+    "fed.profile.intro": ("这是您第一次使用{portal}账号登录，本平台还没有与之对应的账号。请确认以下信息，创建本平台账号。",
                           "This is your first sign-in with {portal} and there is no matching local account. "
                           "Confirm the details below to create one."),
     "fed.profile.username_taken": ("{portal}的登录名不能直接用作用户名（已被占用或格式不符），请另选一个。",
                                    "Your {portal} login name cannot be used as the username (taken or not allowed); "
                                    "choose another."),
     "fed.profile.kind": ("账号类型", "Account kind"),
+    "fed.profile.phone": ("手机号", "Phone number"),
+    "fed.profile.phone_why": ("{portal}没有提供已验证的手机号。请验证一个手机号：它是本平台账号的必备信息，也是您在{portal}之外的另一种登录方式。",
+                              "{portal} gave no verified phone number. Verify one: every account here has one, and it "
+                              "is your other way to sign in besides {portal}."),
+    "fed.portals.logo": ("{portal}标志", "{portal} logo"),
     "fed.profile.display_name": ("姓名（选填）", "Name (optional)"),
     "fed.profile.email": ("邮箱（选填）", "Email (optional)"),
     "fed.profile.submit": ("创建账号并登录", "Create the account and sign in"),

@@ -1,71 +1,62 @@
-"""Template helpers the shared pages use: the portal buttons of the login page, "my linked
-accounts" on the account page, and the upgrade guidance on the OIDC unmet-requirements page."""
+"""What the shared pages show of federation, computed by the views that render them (no
+database work from templates): the portal buttons of the login page (configuration only),
+"my linked accounts" for the account page, and the upgrade guidance of the OIDC
+unmet-requirements page."""
 from __future__ import annotations
 
-from flask import Flask, g, session
+from typing import Any
 
-from binding.db import transaction
+from flask import Flask, session
+from sqlalchemy.orm import Session
+
 from binding.linking import masked
+from binding.login_sessions import ActiveLogin
 from binding.upstream_models import UpstreamIdentity
+from providers.adapter import with_query
 
-from ..session import current_login, services
+from ..session import services
 from .context import federation
+
+ACCOUNT_NOTICE_KEY = "fed_account_notice"
 
 
 def portals() -> list:
     return list(federation().portals.values())
 
 
-def linked_accounts() -> list[dict]:
-    """The signed-in account's upstream identities, with their portal names (rule 12)."""
-    login = current_login()
-    if login is None:
-        return []
-    from binding.linking import LinkingService
-    from .context import audit
+def account_page_context(db: Session, login: ActiveLogin) -> dict[str, Any]:
+    """For the account page, in its view's transaction: the account's upstream identities with
+    their portal names (rule 12), and the notice of a link / unlink just done."""
+    from sqlalchemy import select
 
-    with transaction(services().sessions) as db:
-        rows = LinkingService(db, services().clock, audit(db)).linked(login.account_id)
-        return [masked(r) | {"portal": federation().portal_name(r.provider_id)} for r in rows]
+    rows = db.scalars(select(UpstreamIdentity).where(UpstreamIdentity.account_id == login.account_id)
+                      .order_by(UpstreamIdentity.linked_at, UpstreamIdentity.id))
+    return {"linked_accounts": [masked(r) | {"portal": federation().portal_name(r.provider_id)} for r in rows],
+            "federation_notice": session.pop(ACCOUNT_NOTICE_KEY, None)}
 
 
-def account_notice() -> str | None:
-    from .views import ACCOUNT_NOTICE_KEY
-
-    return session.pop(ACCOUNT_NOTICE_KEY, None)
-
-
-def upgrade_guidance(retry_url: str) -> dict | None:
-    """For a login through a portal: where to raise the level (the portal's ``upgrade_url``) and
-    a restart of the federated login that resumes ``retry_url`` (rule 8, `003` 2.2.3)."""
+def upgrade_guidance(db: Session, login: ActiveLogin | None, retry_url: str) -> dict | None:
+    """For a login through a portal (rule 8, `003` 2.2.3): where to raise the level (the portal's
+    ``upgrade_url``, with ``return_to`` = the restart below so the portal can send the user
+    back) and a restart of the federated login that resumes ``retry_url``."""
     from .views import start_url
 
-    login = current_login()
     if login is None or login.upstream_identity_id is None:
         return None
-    provider_id = _provider_of(login.upstream_identity_id)
-    portal = federation().portals.get(provider_id) if provider_id else None
+    row = db.get(UpstreamIdentity, login.upstream_identity_id)
+    portal = federation().portals.get(row.provider_id) if row is not None else None
     if portal is None:
         return None
-    return {"portal": portal.name, "upgrade_url": portal.upgrade_url, "restart_url": start_url(provider_id, retry_url)}
-
-
-def _provider_of(upstream_id: int) -> str | None:
-    # Rendered inside the OIDC provider's open transaction (its unit of work): reuse it, as a
-    # second SQLite transaction would wait for the first one's write lock.
-    open_db = g.get("oidc_db")
-    if open_db is not None:
-        row = open_db.get(UpstreamIdentity, upstream_id)
-        return row.provider_id if row is not None else None
-    with transaction(services().sessions) as db:
-        row = db.get(UpstreamIdentity, upstream_id)
-        return row.provider_id if row is not None else None
+    restart = start_url(portal.id, retry_url)
+    upgrade = portal.upgrade_url and with_query(
+        portal.upgrade_url, return_to=services().settings.issuer.rstrip("/") + restart)
+    return {"portal": portal.name, "upgrade_url": upgrade, "restart_url": restart}
 
 
 def register_template_helpers(app: Flask) -> None:
     from .views import start_url
 
-    app.jinja_env.globals.update(
-        federation_portals=portals, federation_start_url=start_url, federation_linked=linked_accounts,
-        federation_account_notice=account_notice, federation_upgrade=upgrade_guidance,
-    )
+    app.jinja_env.globals.update(federation_portals=portals, federation_start_url=start_url)
+    app.extensions.setdefault("tongxing.account_page", []).append(account_page_context)
+    app.extensions.setdefault("tongxing.unmet_page", []).append(
+        lambda db, login, retry_url: {"upgrade": upgrade_guidance(db, login, retry_url)})

@@ -16,42 +16,28 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, session
 
+from binding.errors import RateLimited
 from binding.federation_store import PENDING_TTL_SECONDS, STATE_TTL_SECONDS
-from binding.linking import AUTO_LINKED, CONFLICT, SIGNED_IN, LinkingService, UpstreamFacts
+from binding.linking import AUTO_LINKED, CONFLICT, SIGNED_IN, UpstreamFacts
 from binding.models import Account
 from providers.base import ProviderError
 
 from .. import captcha
-from ..auth.helpers import DEFAULT_NEXT, account_service, next_param, request_data, safe_next
+from ..auth.helpers import DEFAULT_NEXT, keep_draft, next_param, request_data, safe_next, take_draft
 from ..auth.schemas import load
 from ..csrf import csrf_exempt
 from ..errors import form_page, wants_json
-from ..session import current_login, services, sign_in
-from .context import audit, callback_url, federation, linking, store
-from .schemas import CompleteProfile, ProveOwnership
+from ..session import current_login, sign_in
+from .context import callback_url, federation, linking, record_failure, start_limiter, store
+from .errors import PendingExpired, StateRejected
+from .pages import ACCOUNT_NOTICE_KEY
+from .schemas import CompleteProfile, ProveOwnership, SendProfileCode
 
 bp = Blueprint("federation", __name__, url_prefix="/federation")
 
 BROWSER_KEY = "fed_browser"     # binds each state to the browser that started the login
 PENDING_KEY = "fed_pending"     # id of the server-side pending identity (conflict / profile)
 NOTICE_KEY = "fed_notice"       # the automatic-link notice, shown once
-ACCOUNT_NOTICE_KEY = "fed_account_notice"
-
-
-class StateRejected(ProviderError):
-    """A callback whose ``state`` is unknown, used, expired, from another browser or for another
-    portal (RFC 6749 §10.12 CSRF, RFC 9700 §4.4 mix-up): nothing is done with it."""
-
-    def __init__(self):
-        super().__init__("state_invalid", "登录请求已失效或不是从本浏览器发起的，请重新登录。",
-                         "This sign-in attempt has expired or was not started in this browser. Please sign in again.",
-                         retry=True)
-
-
-class PendingExpired(ProviderError):
-    def __init__(self):
-        super().__init__("federation_expired", "本次登录已超时，请重新从门户登录。",
-                         "This sign-in has timed out. Please sign in through the portal again.", retry=True)
 
 
 def start_url(provider_id: str, nxt: str = DEFAULT_NEXT) -> str:
@@ -62,6 +48,11 @@ def start_url(provider_id: str, nxt: str = DEFAULT_NEXT) -> str:
 # --- the upstream round trip -----------------------------------------------------------------
 @bp.get("/start/<provider_id>")
 def start(provider_id: str):
+    """Anonymous, and each hit stores a state record: limited per IP bucket (429 + Retry-After)."""
+    decision = start_limiter().acquire(request.remote_addr or "unknown")
+    if not decision.allowed:
+        raise RateLimited("登录请求过于频繁，请稍后再试", f"Too many sign-in attempts; try again in {decision.retry_after} s",
+                          retry_after=decision.retry_after)
     return _begin(provider_id, next_param(), mode="login")
 
 
@@ -79,7 +70,11 @@ def _begin(provider_id: str, nxt: str, *, mode: str, account_id: int | None = No
     browser = session.get(BROWSER_KEY) or secrets.token_urlsafe(16)
     session[BROWSER_KEY] = browser
     state = secrets.token_urlsafe(32)
-    started = adapter.login_url(callback_url(provider_id), state)
+    try:
+        started = adapter.login_url(callback_url(provider_id), state)
+    except ProviderError as exc:
+        record_failure(provider_id, exc)
+        raise
     store().put("state", {"provider": provider_id, "opaque": dict(started.opaque), "next": nxt, "mode": mode,
                           "account_id": account_id, "browser": browser}, STATE_TTL_SECONDS, token=state)
     return redirect(started.url, code=303)
@@ -93,14 +88,24 @@ def callback(provider_id: str):
     record = store().take("state", params.get("state"))
     nxt = safe_next(record.get("next")) if record else DEFAULT_NEXT
     g.federation_retry = start_url(provider_id, nxt)
-    if not _state_ok(record, provider_id):
-        raise StateRejected()
-    facts = UpstreamFacts.from_identity(adapter.handle_callback(record["opaque"], params))
-    if facts.provider_id != provider_id:
-        raise StateRejected()
+    try:
+        facts = _verified(adapter, record, params, provider_id)
+    except (ProviderError, StateRejected) as exc:
+        record_failure(provider_id, exc)
+        raise
     if record["mode"] == "link":
         return _link_to_signed_in(facts, record)
     return _login(facts, nxt)
+
+
+def _verified(adapter, record, params, provider_id: str) -> UpstreamFacts:
+    """The identity of a callback whose state this browser started for this portal."""
+    if not _state_ok(record, provider_id):
+        raise StateRejected(g.federation_retry)
+    facts = UpstreamFacts.from_identity(adapter.handle_callback(record["opaque"], params))
+    if facts.provider_id != provider_id:
+        raise StateRejected(g.federation_retry)
+    return facts
 
 
 def _state_ok(record, provider_id: str) -> bool:
@@ -113,7 +118,7 @@ def _state_ok(record, provider_id: str) -> bool:
 
 def _login(facts: UpstreamFacts, nxt: str):
     with linking() as (db, svc):
-        outcome = svc.resolve(facts)
+        outcome = svc.resolve(facts, federation().portal_name(facts.provider_id))
         if outcome.kind in (SIGNED_IN, AUTO_LINKED):
             _sign_in(db, outcome.account, outcome.upstream.id, facts)
     if outcome.kind == SIGNED_IN:
@@ -130,7 +135,7 @@ def _login(facts: UpstreamFacts, nxt: str):
 def _link_to_signed_in(facts: UpstreamFacts, record: dict):
     login = current_login()
     if login is None or login.account_id != record.get("account_id"):
-        raise StateRejected()
+        raise StateRejected("/account")
     with linking() as (db, svc):
         svc.link(db.get(Account, login.account_id), facts, "session", federation().portal_name(facts.provider_id))
     session[ACCOUNT_NOTICE_KEY] = "linked"
@@ -159,13 +164,8 @@ def _hold(facts: UpstreamFacts, nxt: str, **extra) -> None:
 def _pending(kind: str) -> tuple[dict, UpstreamFacts]:
     record = store().peek("pending", session.get(PENDING_KEY))
     if record is None or record.get("kind") != kind:
-        g.federation_retry = "/login"
         raise PendingExpired()
     return record, UpstreamFacts.from_dict(record["facts"])
-
-
-def _release() -> None:
-    store().drop("pending", session.pop(PENDING_KEY, None))
 
 
 def _pending_context(record: dict, facts: UpstreamFacts) -> dict:
@@ -184,10 +184,9 @@ def conflict():
     form_page("federation/conflict.html", **context)
     fields = load(ProveOwnership, request_data())
     captcha_passed = captcha.verify_if_given(fields.get("captcha"))
-    with account_service() as (db, accounts):
-        account = accounts.login_password(fields["username"], fields["password"], captcha_passed=captcha_passed)
-        upstream = LinkingService(db, services().clock, audit(db)).link_with_password(
-            account, facts, context["portal"])
+    with linking() as (db, svc):
+        account, upstream = svc.prove_ownership(facts, fields["username"], fields["password"],
+                                                captcha_passed=captcha_passed, provider_name=context["portal"])
         pending_id = session.get(PENDING_KEY)
         _sign_in(db, account, upstream.id, facts, methods=("fed", "pwd"))
     store().drop("pending", pending_id)
@@ -196,21 +195,39 @@ def conflict():
 
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
-    """Rule 11, nothing found: the user completes the basic info; then the new account."""
+    """Rule 11, nothing found: the user completes the basic info; then the new account. Without
+    a verified, free phone from the portal (WeChat, QQ, Weibo...) the user proves one by SMS
+    code (rule 1: every account has a verified phone, and so a second way in); the image
+    captcha comes before the code is sent (rule 3)."""
     record, facts = _pending("new_account")
     context = _pending_context(record, facts)
     if request.method == "GET":
-        form = {"username": record.get("suggested") or "", "display_name": facts.display_name or ""}
-        return render_template("federation/profile.html", form=form, **context)
+        draft, notice = take_draft("federation.profile")
+        form = {"username": record.get("suggested") or "", "display_name": facts.display_name or "", **draft}
+        return render_template("federation/profile.html", form=form, notice=notice, **context)
     form_page("federation/profile.html", **context)
-    fields = load(CompleteProfile, request_data())
+    data = request_data()
+    if data.get("action") == "send_code":
+        return _send_profile_code(data, context["portal"])
+    fields = load(CompleteProfile, data)
     with linking() as (db, svc):
-        account, upstream = svc.create_account(facts, username=fields["username"],
-                                               display_name=fields.get("display_name"), email=fields.get("email"))
+        account, upstream = svc.create_account(facts, provider_name=context["portal"], **fields)
         pending_id = session.get(PENDING_KEY)
         _sign_in(db, account, upstream.id, facts)
     store().drop("pending", pending_id)
     return _done(safe_next(record.get("next")))
+
+
+def _send_profile_code(data, portal: str):
+    fields = load(SendProfileCode, data)
+    captcha.require(fields["captcha"])
+    with linking() as (_db, svc):
+        svc.send_profile_code(fields["phone"], portal)
+    if wants_json():
+        return jsonify(status="code_sent")
+    keep_draft("federation.profile", "code_sent",
+               {k: data.get(k) for k in ("phone", "username", "display_name", "email")})
+    return redirect("/federation/profile", code=303)
 
 
 @bp.get("/linked")

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Error
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import render_template, request, session
+from flask import current_app, render_template, request, session
 
+from binding.models import AuditEvent
 from binding.oauth import ClientPolicy, LoginContext, check, level_from_acr, login_facts
 from binding.oauth.config import USER_SCOPES
 
@@ -71,9 +72,14 @@ def _after_validation(server, grant, subject, login, decision):
     client = grant.request.client
     shortfalls = _shortfalls(client, subject, login, data.get("acr_values"))
     if shortfalls:
+        _audit_refusal(client, subject, login, shortfalls)
         if fail_silently:
             raise _refusal(shortfalls, grant.redirect_uri)
-        raise UnmetRequirements(client, shortfalls, params(), authorize_path(), headers=form_action_headers(client))
+        refused = UnmetRequirements(client, shortfalls, params(), authorize_path(), headers=form_action_headers(client))
+        refused.keeps_changes = True   # the audit row outlives the refusal
+        for extend in current_app.extensions.get("tongxing.unmet_page", []):   # e.g. federation's upgrade link
+            refused.page[1].update(extend(ctx.db(), login, authorize_path()))
+        raise refused
     scope = grant.request.scope
     first_party = ClientPolicy.from_mapping(client.policy or {}).first_party
     if ctx.consents().needed(subject.account.id, client.client_id, scope, first_party=first_party, prompts=prompts):
@@ -122,7 +128,8 @@ def _subject(login) -> Subject | None:
     if login is None:
         return None
     return subject_for(login.account_id,
-                       LoginContext(login.sid, login.auth_time, login.cert_level, tuple(login.auth_methods)))
+                       LoginContext(login.sid, login.auth_time, login.cert_level, tuple(login.auth_methods),
+                                    login.account_kind))
 
 
 def _too_old(max_age, login, redirect_uri) -> bool:
@@ -150,6 +157,15 @@ def _shortfalls(client, subject: Subject, login, acr_values):
     policy = ClientPolicy.from_mapping(client.policy or {})
     facts = login_facts(ctx.db(), subject.account, login.cert_level, getattr(login, "account_kind", None))
     return check(policy, facts, ctx.now().date(), min_level=_acr_min_level(acr_values))
+
+
+def _audit_refusal(client, subject: Subject, login, shortfalls) -> None:
+    """A login refused by the client's policy (rules 8, 9, 24) is audited: who, which client,
+    which shortfalls, and the level / kind of this login."""
+    ctx.db().add(AuditEvent(at=ctx.now(), event="oidc.refused", account_id=subject.account.id,
+                            ip=request.remote_addr, detail={
+                                "client_id": client.client_id, "shortfalls": [s.code for s in shortfalls],
+                                "cert_level": login.cert_level, "account_kind": login.account_kind}))
 
 
 def _refusal(shortfalls, redirect_uri) -> OAuth2Error:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from binding.oauth import ClientDirectory, ConsentStore, GrantStore, KeyStore, OAuthClient, OidcSettings
+from binding.oauth.clients import ClientCache
+from binding.oauth.keys import SigningKeyCache
 from config import Settings
 
 from ..session import services
@@ -23,6 +25,9 @@ class Provider:
     config_clients: list[OAuthClient]
     server: object = None           # the Authlib AuthorizationServer
     backchannel: object = None      # the back-channel logout sender
+    # Per-process caches (README "Performance"): client rows and signing keys, a few seconds each.
+    client_cache: ClientCache = field(default_factory=ClientCache)
+    key_cache: SigningKeyCache = field(default_factory=SigningKeyCache)
 
     @property
     def issuer(self) -> str:
@@ -47,12 +52,16 @@ def unit_of_work(view):
             result = view(*args, **kwargs)
             session.commit()
             return result
-        except BaseException:
-            session.rollback()
+        except BaseException as exc:
+            if getattr(exc, "keeps_changes", False):   # a refusal that recorded its audit row
+                session.commit()
+            else:
+                session.rollback()
             raise
         finally:
             session.close()
             g.pop("oidc_db", None)
+            g.pop("oidc_keys", None)
     return wrapped
 
 
@@ -61,7 +70,7 @@ def db() -> Session:
 
 
 def clients() -> ClientDirectory:
-    return ClientDirectory(db(), services().clock, provider().config_clients)
+    return ClientDirectory(db(), services().clock, provider().config_clients, provider().client_cache)
 
 
 def grants() -> GrantStore:
@@ -73,7 +82,11 @@ def consents() -> ConsentStore:
 
 
 def keys() -> KeyStore:
-    return KeyStore(db(), provider().oidc, services().clock)
+    """One KeyStore per request: the access token and the ID token it signs agree on the key."""
+    store = g.get("oidc_keys")
+    if store is None or store.db is not db():
+        store = g.oidc_keys = KeyStore(db(), provider().oidc, services().clock, provider().key_cache)
+    return store
 
 
 def now():

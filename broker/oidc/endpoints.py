@@ -13,7 +13,7 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint
 from binding.oauth import user_claims
 
 from . import context as ctx
-from .tokens import Subject, TokenView, find_token, ts
+from .tokens import Subject, TokenView, find_token, login_kind, ts
 
 CONFIDENTIAL_AUTH = ["client_secret_basic", "client_secret_post"]
 
@@ -82,7 +82,7 @@ class UserInfo(UserInfoEndpoint):
     def generate_user_info(self, user: Subject | None, scope):
         if user is None:   # a token without a user (client credentials) has no userinfo
             raise InvalidTokenError()
-        return user_claims(ctx.db(), user.account, scope)
+        return user_claims(ctx.db(), user.account, scope, login_kind(user))
 
 
 class EndSession(EndSessionEndpoint):

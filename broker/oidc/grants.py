@@ -15,7 +15,7 @@ from binding.oauth import LoginContext, user_claims
 from binding.oauth.config import USER_SCOPES
 
 from . import context as ctx
-from .tokens import Subject, TokenView, subject_for, ts
+from .tokens import Subject, TokenView, login_kind, subject_for, ts
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
@@ -63,7 +63,7 @@ class CodeGrant(AuthorizationCodeGrant):
     def authenticate_user(self, authorization_code):
         """None (Authlib: invalid_grant) when the account was disabled since the code was issued."""
         login = LoginContext(authorization_code.sid, authorization_code.auth_time, authorization_code.cert_level,
-                             tuple(authorization_code.amr.split()))
+                             tuple(authorization_code.amr.split()), authorization_code.account_kind)
         return subject_for(authorization_code.account_id, login)
 
 
@@ -75,7 +75,7 @@ class BrokerOpenIDCode(OpenIDCode):
         return ctx.grants().nonce_used(request.payload.client_id, nonce)
 
     def generate_user_info(self, user: Subject, scope):
-        return user_claims(ctx.db(), user.account, scope)
+        return user_claims(ctx.db(), user.account, scope, login_kind(user))
 
     def get_client_algorithm(self, client):
         return client.signing_alg
@@ -84,7 +84,7 @@ class BrokerOpenIDCode(OpenIDCode):
         return ctx.keys().signing_key(client.signing_alg)
 
     def get_encode_header(self, client):
-        return {"alg": client.signing_alg, "typ": "JWT", "kid": ctx.keys().active_row(client.signing_alg).kid}
+        return {"alg": client.signing_alg, "typ": "JWT", "kid": ctx.keys().signing(client.signing_alg)[0]}
 
     def get_compatible_claims(self, request):
         now = ts(ctx.now())

@@ -48,7 +48,13 @@ def subject_for(account_id: int | None, login: LoginContext | None) -> Subject |
 def login_of(grant: OAuthGrant) -> LoginContext | None:
     if grant.sid is None:
         return None
-    return LoginContext(grant.sid, grant.auth_time, grant.cert_level, tuple((grant.amr or "").split()))
+    return LoginContext(grant.sid, grant.auth_time, grant.cert_level, tuple((grant.amr or "").split()),
+                        grant.account_kind)
+
+
+def login_kind(user: "Subject") -> str | None:
+    """The account kind of the login behind ``user`` when federated (issue 4); None: local."""
+    return user.login.account_kind if user.login is not None else None
 
 
 class TokenView:
@@ -139,9 +145,8 @@ class AccessTokens(JWTBearerTokenGenerator):
             claims["auth_time"] = ts(user.login.auth_time)
             claims["acr"] = acr_for_level(user.login.cert_level)
             claims["amr"] = list(user.login.amr)
-        row = ctx.keys().active_row(client.signing_alg)
-        key = ctx.keys().signing_key(client.signing_alg)
-        header = {"alg": client.signing_alg, "typ": "at+jwt", "kid": row.kid}
+        kid, key = ctx.keys().signing(client.signing_alg)
+        header = {"alg": client.signing_alg, "typ": "at+jwt", "kid": kid}
         return jwt.encode(header, claims, key, algorithms=[client.signing_alg])
 
 

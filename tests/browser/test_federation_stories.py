@@ -2,6 +2,8 @@
 through the broker, the sandbox upstream portals and the demo downstream portals (issue 4)."""
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.browser.federation_support import fed_demo, portal_sign_in  # noqa: F401  (fixture)
@@ -52,6 +54,9 @@ def test_sd_low_is_told_to_upgrade_upgrades_and_gets_in(page, fed_demo):
     portal_tab.click("#upgrade-level")
     portal_tab.locator("#upgrade-done").wait_for()
     assert portal_tab.locator("#account-level").inner_text() == "3"
+    # The portal offers the way back to the broker's retry (its return_to).
+    assert portal_tab.locator("#return-to").get_attribute("href").startswith(
+        fed_demo.broker("/federation/start/sd-portal?next="))
     portal_tab.close()
     page.click("#upgrade-retry")                         # restarts the portal login, then resumes
     page.wait_for_url(fed_demo.portal("/yt-cloud/"))
@@ -139,3 +144,31 @@ def test_upstream_down_shows_a_retry_page_on_a_phone(phone_page, fed_demo):
     phone_page.wait_for_url(fed_demo.broker("/federation/linked"))
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+
+
+def test_yzt_c_signs_in_through_bj_yzt_and_reaches_the_linking_step(page, fed_demo):
+    # The demo's bj-yzt table (client_secret_post): every bj-yzt login failed without it.
+    _from_login_page(page, fed_demo, "bj-yzt")
+    portal_sign_in(page, "yzt_c")
+    page.wait_for_url(fed_demo.broker("/federation/profile"))
+    assert page.locator("#profile-kind").get_attribute("data-kind") == "legal"
+
+
+def test_first_wechat_login_verifies_a_phone_by_sms(page, fed_demo):
+    assert page.goto(fed_demo.broker("/login")) and page.locator("#portal-wechat img").get_attribute("alt") == "微信标志"
+    page.click("#portal-wechat")
+    portal_sign_in(page, "wx_zhang")
+    page.wait_for_url(fed_demo.broker("/federation/profile"))
+    assert page.locator("#username-needed").count() == 0
+    page.fill("#username", "wx_browser")
+    page.fill("#phone", "13900007777")
+    page.fill("#captcha", "DEMO")
+    page.click("#send-code")
+    page.locator('[data-notice="code_sent"]').wait_for()
+    messages = page.context.request.get(fed_demo.broker("/dev/outbox.json")).json()["messages"]
+    body = next(m["body"] for m in messages if m["recipient"] == "13900007777")
+    code = re.search(r"\b(\d{6})\b", body).group(1)
+    page.fill("#code", code)
+    page.click("#profile-submit")
+    page.wait_for_url(fed_demo.broker("/account"))
+    assert page.locator("#account-username").inner_text() == "wx_browser"

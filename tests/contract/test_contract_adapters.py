@@ -125,3 +125,16 @@ def test_secrets_codes_and_tokens_stay_out_of_logs_and_errors(case: Case, sandbo
     for secret in ("tongxing-sandbox-secret", params.get("code") or params.get("ticket")):
         assert secret not in visible
     assert error.__cause__ is None and error.__suppress_context__   # no chained traceback with the URL
+
+
+def test_an_answer_naming_another_issuer_is_refused(case: Case, sandbox, http, clock):
+    # RFC 9207 §2.4 for every type: an ``iss`` in the callback, whenever present, must name the
+    # portal the login was sent to (mix-up defence).
+    adapter = build(case, sandbox.base, http, clock)
+    opaque, params = login(adapter, case)
+    error = _fails("upstream_invalid", adapter.handle_callback, opaque, {**params, "iss": "http://127.0.0.1:1/other"})
+    assert error.data["reason"] == "iss"
+    # ...and a login started at another portal is refused too.
+    error = _fails("upstream_invalid", adapter.handle_callback, {**opaque, "issuer": "http://127.0.0.1:1/other"},
+                   params)
+    assert error.data["reason"] == "iss"

@@ -134,3 +134,14 @@ def test_login_url_carries_pkce_s256_and_nonce(adapter, sandbox):
     start = adapter.login_url(callback_url("sd-portal"), "s1")
     assert "code_challenge_method=S256" in start.url and f"nonce={start.opaque['nonce']}" in start.url
     assert start.opaque["code_verifier"] not in start.url
+
+
+@pytest.mark.parametrize("endpoint", ["token_endpoint", "jwks_uri", "userinfo_endpoint"])
+def test_discovered_endpoints_must_be_web_urls(sandbox, http, clock, endpoint):
+    # SSRF hardening: a discovery document cannot point the back channel at file:, gopher:...
+    sandbox.rewrite["/sd-portal/.well-known/openid-configuration"] = body_json(
+        lambda meta: meta.update({endpoint: "file:///etc/passwd"}))
+    adapter = build(CASE, sandbox.base, http, clock)
+    with pytest.raises(ProviderError) as caught:
+        adapter.login_url(callback_url(CASE.id), "state-0123456789")
+    assert caught.value.code == "upstream_invalid" and caught.value.data["reason"] == "discovery"

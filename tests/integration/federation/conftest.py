@@ -5,7 +5,6 @@ sandbox; nothing listens there: ``portal_login`` signs in at the portal like a p
 at the redirect, and the test hands its parameters to the broker's callback endpoint."""
 from __future__ import annotations
 
-import tomllib
 from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit
 
@@ -19,29 +18,23 @@ from binding.oauth.demo import seed_demo_clients
 from binding.upstream_models import UpstreamIdentity
 from broker.demo.seed import seed_cast
 from sandbox.portals import create_sandbox
+from sandbox.portals.demo_config import demo_clients, provider_tables
 from sandbox.testing import portal_login, run_server
 from tests.conftest import make_settings
-from tests.contract.cases import BJ_YZT, MIIT, SD_PORTAL
 from tests.integration.oidc.conftest import PORTAL, RelyingParty
 from tests.support.clock import FrozenClock
 from tests.support.factories import CHEAP_PASSWORD
 
 ISSUER = "http://127.0.0.1:5000"
-CLIENT = {"client_id": "tongxing", "client_secret": "tongxing-sandbox-secret"}
 PASSWORD = "Portal@2026"
-PROVIDER_IDS = ("sd-portal", "bj-yzt", "miit")
-
-
-def provider_tables(base: str) -> list[dict]:
-    return [tomllib.loads(t.replace("{base}", base))["providers"][0] for t in (SD_PORTAL, BJ_YZT, MIIT)]
 
 
 class Sandbox:
     def __init__(self):
         self.app = None
         self.base, self.stop = run_server(self._wsgi)
-        self.app = create_sandbox(self.base, [{**CLIENT, "redirect_uris": [
-            f"{ISSUER}/federation/callback/{pid}" for pid in PROVIDER_IDS]}])
+        # The demo's own registration and provider tables (sandbox.portals.demo_config).
+        self.app = create_sandbox(self.base, demo_clients(ISSUER))
 
     def _wsgi(self, environ, start_response):
         return self.app(environ, start_response)

@@ -38,9 +38,12 @@ def test_level_checked_again_at_a_second_login_after_it_dropped(cast, browser, s
     html = page.get_data(as_text=True)
     assert page.status_code == 403 and 'data-code="cert_level"' in html   # ...but refused by the policy
     assert 'id="upgrade-required" data-needed="3"' in html
-    assert f'href="{sandbox.base}/sd-portal/account"' in html             # the portal's upgrade page
     retry = unescape(re.search(r'id="upgrade-retry" href="([^"]+)"', html).group(1))
     assert retry.startswith("/federation/start/sd-portal?next=")
+    # The portal's upgrade page, told where to send the user back (the sandbox's return_to).
+    upgrade = unescape(re.search(r'id="upgrade-link" href="([^"]+)"', html).group(1))
+    assert upgrade.startswith(f"{sandbox.base}/sd-portal/account/upgrade?return_to=")
+    assert parse_qs(urlsplit(upgrade).query)["return_to"] == ["http://127.0.0.1:5000" + retry]
 
     # The user upgrades at the portal and presses "I upgraded, try again".
     sandbox.account("sd-portal", "sd_zhang").level = 3

@@ -77,3 +77,17 @@ def test_the_upstream_refusal_is_shown_not_echoed(cast, browser, sandbox, client
     assert response.status_code == 403 and 'data-code="upstream_denied"' in html
     assert "<script>alert(1)" not in html and 'id="federation-retry"' in html
     assert whoami(client) is None
+
+
+def test_federation_start_is_rate_limited_per_ip(cast, client, redis_client):
+    from broker.federation.context import START_LIMIT
+
+    for _ in range(START_LIMIT):
+        assert client.get("/federation/start/bj-yzt").status_code == 303
+    refused = client.get("/federation/start/bj-yzt", headers={"Accept": "application/json"})
+    body = refused.get_json()
+    assert refused.status_code == 429 and body["error"] == "rate_limited" and body["retry_after"] >= 1
+    assert refused.headers["Retry-After"] == str(body["retry_after"])
+    # Another network is not affected.
+    other = client.get("/federation/start/bj-yzt", environ_overrides={"REMOTE_ADDR": "198.51.100.9"})
+    assert other.status_code == 303

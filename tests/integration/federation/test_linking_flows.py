@@ -174,7 +174,9 @@ def test_disabled_account_is_not_auto_linked(cast, browser, client, db):
 
 def test_login_page_lists_the_configured_portals(cast, client):
     html = client.get("/login?next=/account%3Fa%3D1").get_data(as_text=True)
-    for pid, name in (("sd-portal", "山东省统一身份认证"), ("bj-yzt", "北京市法人一证通"), ("miit", "工业和信息化部政务服务")):
+    for pid, name in (("sd-portal", "山东省统一身份认证"), ("bj-yzt", "北京市法人一证通"), ("miit", "工业和信息化部政务服务"),
+                      ("wechat", "微信")):
         assert f'id="portal-{pid}"' in html and name in html
     assert "/federation/start/sd-portal?next=%2Faccount%3Fa%3D1" in html
-    assert "Shandong unified portal" in client.get("/login?lang=en").get_data(as_text=True)
+    english = client.get("/login?lang=en").get_data(as_text=True)
+    assert "Shandong unified identity portal" in english and 'alt="WeChat logo"' in english

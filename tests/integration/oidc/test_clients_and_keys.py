@@ -8,6 +8,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from binding.oauth import OAuthClient, SigningKey
+from binding.oauth.clients import CLIENT_CACHE_SECONDS
+from binding.oauth.keys import ACTIVE_KEY_CACHE_SECONDS
 from broker import create_app
 from broker.cli import main
 from config import ConfigError, load_settings
@@ -41,10 +43,14 @@ def test_clients_add_prints_the_secret_once_and_stores_a_hash(infra, cast, clien
     # the new client works with its secret
     login(client, "zhangsan")
     portal = RelyingParty(client, "cli-portal", secret, clock=clock)
-    assert portal.verify(portal.tokens(scope="openid profile")["id_token"])["name"] == "zhangsan"
+    tokens = portal.tokens(scope="openid profile")
+    assert portal.verify(tokens["id_token"])["name"] == "zhangsan"
     assert _broker(infra, "clients", "add", "cli-portal", "--redirect-uri", "http://x/cb").exit_code == 1
     removed = _broker(infra, "clients", "remove", "cli-portal")
     assert removed.exit_code == 0
+    # Its tokens are dead at once; the worker's client cache forgets it within CLIENT_CACHE_SECONDS.
+    assert portal.userinfo(tokens["access_token"]).status_code == 401
+    clock.advance(CLIENT_CACHE_SECONDS)
     assert portal.authorize().status_code == 400
 
 
@@ -53,7 +59,7 @@ def test_clients_add_refuses_a_bad_client(infra, cast):
     assert result.exit_code == 2 and "fragment" in result.output
 
 
-def test_keys_rotate_and_list(infra, cast, rp, client):
+def test_keys_rotate_and_list(infra, cast, rp, client, clock):
     login(client, "zhangsan")
     smebj = rp("smebj")
     old = smebj.tokens()["id_token"]
@@ -61,6 +67,9 @@ def test_keys_rotate_and_list(infra, cast, rp, client):
     listed = _broker(infra, "keys", "list").output.strip().splitlines()
     assert len([line for line in listed if "ES256" in line]) == 2
     assert sum("active" in line for line in listed) == 1
+    # A worker may sign with the key it saw active for ACTIVE_KEY_CACHE_SECONDS; such tokens verify.
+    assert smebj.verify(smebj.tokens()["id_token"])["header"]["kid"]
+    clock.advance(ACTIVE_KEY_CACHE_SECONDS)
     new = smebj.tokens()["id_token"]
     assert smebj.verify(new)["header"]["kid"] != smebj.verify(old)["header"]["kid"]
     new_kid = smebj.verify(new)["header"]["kid"]

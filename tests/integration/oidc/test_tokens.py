@@ -6,6 +6,7 @@ from joserfc.errors import ExpiredTokenError
 
 from binding.db import transaction
 from binding.oauth import KeyStore, OidcSettings
+from binding.oauth.keys import ACTIVE_KEY_CACHE_SECONDS
 
 from .conftest import PORTAL, add_client, login
 
@@ -194,6 +195,7 @@ def test_key_rotation_keeps_old_tokens_verifiable(rp, signed_in, db, clock):
     old_kid = smebj.verify(old["id_token"])["header"]["kid"]
     with transaction(db) as session:
         KeyStore(session, OidcSettings(), clock).rotate("ES256")
+    clock.advance(ACTIVE_KEY_CACHE_SECONDS)   # the worker's key cache re-reads the active key
     new = smebj.tokens()
     new_claims = smebj.verify(new["id_token"])
     assert new_claims["header"]["kid"] != old_kid

@@ -190,6 +190,26 @@ def test_facts_from_an_identity_like_object():
     from providers.base import Identity
 
     f = UpstreamFacts.from_identity(Identity(provider_id="miit", issuer="x", subject="s", account_kind="legal",
-                                             cert_level=3, raw_claims={"a": 1}))
+                                             cert_level=3))
     assert f.account_kind == "legal" and f.cert_level == 3
     assert UpstreamFacts.from_dict(f.as_dict()) == f
+
+
+def test_an_upstream_phone_in_international_form_auto_links(db, linking):
+    linking(lambda s, _: make_account(s, username="zhangsan", phone="13800138001"))
+    outcome = linking(lambda s, svc: svc.resolve(facts(phone="+8613800138001")))
+    assert outcome.kind == AUTO_LINKED and outcome.account.username == "zhangsan"
+    assert identities(db)[0].phone == "13800138001"
+
+
+def test_an_account_created_from_a_formatted_phone_is_found_by_its_digits(db, linking):
+    from binding.account_lookup import find_by_phone
+
+    linking(lambda s, svc: svc.create_account(facts(phone="+86 138-0013-8099"), username="newbie"))
+    with db() as s:
+        assert find_by_phone(s, "13800138099").username == "newbie"
+
+
+def test_a_phone_that_is_not_a_mobile_number_is_dropped_and_unverified():
+    f = facts(phone="010-12345678", phone_verified=True)
+    assert (f.phone, f.phone_verified, f.phone_usable) == (None, False, False)

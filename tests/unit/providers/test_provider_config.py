@@ -121,3 +121,29 @@ def test_secrets_stay_out_of_reprs():
     adapter = build_providers([{"id": "wx", "type": "wechat", "display_name": "微信", "client_id": "wxappid",
                                 "client_secret": "very-secret-value"}])["wx"]
     assert "very-secret-value" not in repr(adapter) + repr(adapter.config)
+
+
+def test_production_requires_https_provider_urls():
+    from sandbox.portals.demo_config import provider_tables
+
+    tables = provider_tables("http://127.0.0.1:5001")
+    assert build_providers(tables)                           # fine for development and the demo
+    with pytest.raises(ConfigError) as caught:
+        build_providers(tables, production=True)
+    found = caught.value.problems
+    assert "providers[sd-portal].issuer: must be an https:// URL in production" in found
+    assert "providers[bj-yzt].token_url: must be an https:// URL in production" in found
+    assert "providers[wechat].api_base: must be an https:// URL in production" in found
+    assert build_providers(provider_tables("https://portals.example.gov"), production=True)
+
+
+def test_the_startup_check_applies_the_production_rule(infra):
+    from broker.config_check import table_problems
+    from sandbox.portals.demo_config import provider_tables
+    from tests.conftest import make_settings
+
+    settings = make_settings(infra, providers=provider_tables("http://127.0.0.1:5001"))
+    assert table_problems(settings) == []
+    import dataclasses
+    production = dataclasses.replace(settings, env="production")
+    assert "providers[miit].cas_url: must be an https:// URL in production" in table_problems(production)
