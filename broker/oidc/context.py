@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
+from binding.db import transaction
 from binding.oauth import ClientDirectory, ConsentStore, GrantStore, KeyStore, OAuthClient, OidcSettings
 from binding.oauth.clients import ClientCache
 from binding.oauth.keys import SigningKeyCache
@@ -46,20 +47,11 @@ def unit_of_work(view):
     transaction takes the write lock, and the login lookup uses its own."""
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        session = services().sessions()
-        g.oidc_db = session
         try:
-            result = view(*args, **kwargs)
-            session.commit()
-            return result
-        except BaseException as exc:
-            if getattr(exc, "keeps_changes", False):   # a refusal that recorded its audit row
-                session.commit()
-            else:
-                session.rollback()
-            raise
+            with transaction(services().sessions) as session:
+                g.oidc_db = session
+                return view(*args, **kwargs)
         finally:
-            session.close()
             g.pop("oidc_db", None)
             g.pop("oidc_keys", None)
     return wrapped
