@@ -18,9 +18,11 @@ import argparse  # noqa: E402
 import base64  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
+import re  # noqa: E402
 import time  # noqa: E402
+from html import unescape as html_unescape  # noqa: E402
 from typing import Callable  # noqa: E402
-from urllib.parse import parse_qs, urlencode, urlsplit  # noqa: E402
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit  # noqa: E402
 
 import gevent  # noqa: E402
 from gevent.event import Event  # noqa: E402
@@ -60,6 +62,7 @@ class Recorder:
 
 
 REC = Recorder()
+WINDOW: list[float] = [0.0, 0.0]   # the measured window of the last phase (perf_counter)
 POOLS: dict[str, list] = {"codes": [], "refresh": [], "access": []}
 PARAMS: dict[str, str] = {}
 _account_counter = itertools.count()
@@ -244,51 +247,92 @@ class LockoutStorm(_Base):
 
 
 class Federated(_Base):
-    """authorize -> /login -> /federation/start/<portal> -> sandbox portal login -> callback ->
-    /authorize -> code -> /token. The sandbox form is posted as the browser would (its own fields);
-    per-step latencies are recorded so the broker's share can be told from the portal's."""
+    """One federated login, as a browser does it: ``/federation/start/<portal>?next=/authorize...``
+    (broker) -> the portal's authorize and login pages, its form posted with its CSRF field
+    (sandbox) -> ``/federation/callback/<portal>`` (broker: the code redeemed at the portal,
+    the identity resolved, a session created) -> ``/authorize`` (broker: a code for smebj) ->
+    ``POST /token`` (broker). Broker requests carry ``X-Request-Id: fed-<op>-<n>`` so the harness
+    can sum the broker's own durations per login from its access log; the client-side latency
+    of the broker hops is recorded too."""
 
     @task
     def federated(self):
         self.client.cookiejar.clear()
-        steps: dict[str, float] = {}
+        op = "%06d%04d" % (next(_fed_ops), id(self) % 10000)
+        steps = {"broker": 0.0, "portal": 0.0, "broker_requests": 0}
         t = time.perf_counter()
-        portal, user = PARAMS["portal"], PARAMS["portal_user"]
-        url = _step(self.client, steps, "broker", "/federation/start/" + portal + "?" + urlencode(
-            {"next": "/authorize?" + urlencode({"response_type": "code", "client_id": CLIENT_ID,
-                                               "redirect_uri": PARAMS["redirect_uri"], "scope": "openid",
-                                               "state": "b", "nonce": "n"})}))
-        # The sandbox login page and its form (user + password), then the portal redirects back.
-        url = _step(self.client, steps, "portal", url, data={"username": user, "password": PARAMS["portal_password"]})
-        while url and not url.startswith(PARAMS["redirect_uri"]):
-            url = _step(self.client, steps, "broker" if url.startswith(("/", PARAMS["host"])) else "portal", url)
-        code = parse_qs(urlsplit(url or "").query).get("code", [None])[0]
+        host = PARAMS["host"]
+        nxt = "/authorize?" + urlencode({"response_type": "code", "client_id": CLIENT_ID,
+                                         "redirect_uri": PARAMS["redirect_uri"], "scope": "openid profile",
+                                         "state": "b", "nonce": "n-" + op})
+        url = host + "/federation/start/" + PARAMS["portal"] + "?" + urlencode({"next": nxt})
+        data, posted = None, False
+        for _ in range(16):
+            broker = url.startswith(host)
+            status, location, body = _fed_request(self.client, steps, op, broker, url, data)
+            data = None
+            if status >= 400 or status is None:
+                return REC.error(f"{'broker' if broker else 'portal'} {status} {urlsplit(url).path}")
+            if location is None:   # a page: the portal's login form (posted once)
+                form = _login_form(body)
+                if form is None or posted:
+                    return REC.error(f"stuck at {urlsplit(url).path}")
+                url, data, posted = urljoin(url, form[0]), {**form[1], "username": PARAMS["portal_user"],
+                                                              "password": PARAMS["portal_password"]}, True
+                continue
+            url = urljoin(url, location)
+            if url.startswith(PARAMS["redirect_uri"]):
+                break
+        code = parse_qs(urlsplit(url).query).get("code", [None])[0]
         if code is None:
             return REC.error("no code")
-        t1 = time.perf_counter()
-        with self.client.post(PARAMS["host"] + "/token", headers={"Authorization": _basic()}, catch_response=True,
-                              data={"grant_type": "authorization_code", "code": code,
-                                    "redirect_uri": PARAMS["redirect_uri"]}, name="POST /token fed") as r:
-            r.success()
-            steps["broker"] = steps.get("broker", 0) + time.perf_counter() - t1
-            if r.status_code != 200:
-                return REC.error(f"token {r.status_code}")
+        status, _, body = _fed_request(self.client, steps, op, True, host + "/token", {
+            "grant_type": "authorization_code", "code": code, "redirect_uri": PARAMS["redirect_uri"]},
+            headers={"Authorization": _basic()})
+        if status != 200 or "id_token" not in body:
+            return REC.error(f"token {status}")
         REC.ok(t)
-        STEPS.append(steps)
+        STEPS.append({**steps, "op": op, "done": time.perf_counter()})
 
 
 STEPS: list[dict] = []
+_fed_ops = itertools.count()
+_FORM = re.compile(r"<form[^>]*action=\"([^\"]*)\"[^>]*>(.*?)</form>", re.S | re.I)
+_INPUT = re.compile(r"<input[^>]*>", re.I)
+_ATTR = re.compile(r'(name|value|type)="([^"]*)"', re.I)
 
 
-def _step(client, steps, side, url, data=None):
+def _login_form(html: str):
+    """(action, hidden fields) of the form with a password field, or None."""
+    for action, inner in _FORM.findall(html or ""):
+        fields, password = {}, False
+        for tag in _INPUT.findall(inner):
+            attrs = {k.lower(): v for k, v in _ATTR.findall(tag)}
+            password |= attrs.get("type") == "password"
+            if attrs.get("name"):
+                fields[attrs["name"]] = html_unescape(attrs.get("value", ""))
+        if password:
+            return html_unescape(action), fields
+    return None
+
+
+def _fed_request(client, steps, op, broker, url, data=None, headers=None):
+    """One request, redirects not followed: (status, Location, body text)."""
+    headers = dict(headers or {})
+    if broker:
+        steps["broker_requests"] += 1
+        headers["X-Request-Id"] = f"fed-{op}-{steps['broker_requests']}"
+        # Each login from its own client address (the broker trusts one proxy in the bench).
+        n = int(op)
+        headers["X-Forwarded-For"] = f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
     t = time.perf_counter()
     method = client.post if data is not None else client.get
-    with method(url, data=data, allow_redirects=False, catch_response=True, name=side) as r:
+    name = ("broker " if broker else "portal ") + urlsplit(url).path
+    with method(url, data=data, headers=headers, allow_redirects=False, catch_response=True, name=name) as r:
         r.success()
-        steps[side] = steps.get(side, 0) + time.perf_counter() - t
-        if r.status_code >= 400:
-            raise StopUser()
-        return r.headers.get("Location")
+        steps["broker" if broker else "portal"] += time.perf_counter() - t
+        location = r.headers.get("Location") if 300 <= r.status_code < 400 else None
+        return r.status_code, location, r.text if location is None else ""
 
 
 # --- phases -----------------------------------------------------------------------------------
@@ -316,6 +360,7 @@ def run_phase(user_class, host: str, users: int, duration: float | None, warmup:
         t0 = min((at - lat for at, lat in REC.done), default=started)
         t1 = max((at for at, _ in REC.done), default=time.perf_counter())
     result = REC.summary(t0, t1)
+    WINDOW[:] = [t0, t1]
     # Near 1.0 means the load generator, not the broker, set the pace: the figure is a lower bound.
     result["loadgen_cpu"] = round((time.process_time() - cpu0) / max(time.perf_counter() - t0, 1e-9), 2)
     runner.quit()
@@ -350,10 +395,17 @@ def scenario_lockout(a) -> dict:
 
 
 def scenario_federated(a) -> dict:
-    result = run_phase(Federated, a.host, a.users, a.duration, warmup=1.0)
-    keys = ("broker", "portal")
-    result["steps_median_ms"] = {k: round(1000 * sorted(s.get(k, 0) for s in STEPS)[len(STEPS) // 2], 2)
-                                 for k in keys} if STEPS else {}
+    """Federated logins for ``--duration`` seconds; with ``--param ids=1`` the broker request ids
+    of the logins completed inside the window, for the harness to look up in the access log."""
+    result = run_phase(Federated, a.host, a.users, a.duration, warmup=float(PARAMS.get("warmup", 1.0)))
+    inside = [s for s in STEPS if WINDOW[0] <= s["done"] <= WINDOW[1]]
+    if inside:
+        mid = len(inside) // 2
+        result["client_side_median_ms"] = {k: round(1000 * sorted(s[k] for s in inside)[mid], 2)
+                                           for k in ("broker", "portal")}
+        result["broker_requests_per_login"] = sorted(s["broker_requests"] for s in inside)[mid]
+    if PARAMS.get("ids"):
+        result["ops_in_window"] = [s["op"] for s in inside]
     return {"federated": result}
 
 

@@ -145,28 +145,57 @@ class Bench:
                     else -1)
 
     def federated(self) -> None:
-        import importlib.util
-        import urllib.error
-        import urllib.request
+        """authorize -> sandbox portal login -> callback -> code -> tokens, the sandbox (gunicorn,
+        one worker) pinned to the load generator's CPUs (a 2-core machine has no third core).
 
-        reason = None
-        if importlib.util.find_spec("sandbox.portals") is None:
-            reason = "not runnable yet: sandbox/portals (issue 4) is not in the tree"
-        else:
-            try:
-                urllib.request.urlopen(self.srv.url + "/federation/start/sd-portal", timeout=5)
-            except urllib.error.HTTPError as exc:
-                if exc.code == 404:
-                    reason = "not runnable yet: /federation/start/<id> (issue 4, broker/federation) answers 404"
-            except OSError as exc:
-                reason = f"not runnable: {exc}"
-        if reason is None:
-            reason = ("not runnable yet: the harness does not yet start the sandbox portals on their own CPU "
-                      "(waiting for issue 4's sandbox entry point); bench.loadgen.Federated drives the flow")
-        for key in ("federated_logins_per_s_per_core", "federated_overhead_ms"):
-            self.results[key] = None
-            self.notes[key] = reason
-        self._log(f"federated: null ({reason})")
+        Rate: completed logins / s / broker workers, ``4 x workers`` users. Overhead: one user
+        (no queueing), each login's broker requests found in the broker's JSON access log by
+        their X-Request-Id and their ``duration_ms`` summed (the broker's own time: start,
+        callback (including its back-channel calls to the portal), authorize, token; none of
+        the portal's pages); the median over the logins of the window."""
+        from binding.oauth.demo import demo_portal_url
+        from sandbox.portals.accounts import PASSWORD
+
+        from .server import FEDERATED_PORTAL, sandbox_available
+
+        keys = ("federated_logins_per_s_per_core", "federated_overhead_ms")
+        if not sandbox_available():
+            for key in keys:
+                self.results[key], self.notes[key] = None, "the sandbox portals (sandbox.portals) are not installed"
+            return
+        self.srv.start_sandbox(self.gen_cpus)
+        params = dict(portal=FEDERATED_PORTAL, portal_user="sd_zhang", portal_password=PASSWORD,
+                      redirect_uri=demo_portal_url(self.srv.url) + "/smebj/callback")
+        # The first login links sd_zhang to zhangsan (same phone, DEMO.md) and stops at the notice.
+        self.loadgen("federated", 1, 1.0, warmup=0.5, **params)
+        rates, overheads, client_side = [], [], []
+        for _ in range(self.args.runs):
+            rates.append(self.loadgen("federated", 4 * self.srv.workers, self.args.duration, **params)["federated"])
+            offset = os.path.getsize(self.srv.log.name)
+            one = self.loadgen("federated", 1, self.args.duration, ids=1, **params)["federated"]
+            per_login = self._broker_ms_per_login(offset, set(one.pop("ops_in_window", [])))
+            overheads.append(statistics.median(per_login) if per_login else None)
+            client_side.append(one)
+        self.record("federated_logins_per_s_per_core", rates, lambda r: self.per_core(r["ops_per_s"]) if r["ops"] else None)
+        self.record("federated_overhead_ms", overheads, lambda r: None if r is None else round(r, 2))
+        self.details["federated_overhead_one_user"] = client_side
+
+    def _broker_ms_per_login(self, offset: int, ops: set[str]) -> list[float]:
+        """Sum of the broker's ``duration_ms`` per federated login (X-Request-Id fed-<op>-<n>)."""
+        sums: dict[str, float] = {}
+        with open(self.srv.log.name, "rb") as fh:
+            fh.seek(offset)
+            for line in fh:
+                if b'"fed-' not in line:
+                    continue
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                op = entry.get("request_id", "").split("-")[1:2]
+                if op and op[0] in ops and "duration_ms" in entry:
+                    sums[op[0]] = sums.get(op[0], 0.0) + entry["duration_ms"]
+        return sorted(sums.values())
 
     def scale(self) -> None:
         key = "login_p99_ms_at_1m_accounts"
@@ -219,9 +248,11 @@ def main(argv=None) -> None:
     p.add_argument("--skip-scale", action="store_true", help="leave out the 1M-account seed")
     p.add_argument("--scale-accounts", type=int, default=seeding.SCALE_ACCOUNTS)
     p.add_argument("--scale-enterprises", type=int, default=seeding.SCALE_ENTERPRISES)
-    p.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 1)),
-                   help="threads per gunicorn worker (broker serve --threads; 1 = sync worker)")
+    p.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 4)),
+                   help="threads per gunicorn worker (broker serve --threads, default 4 = gthread; 1 = sync worker)")
     p.add_argument("--no-readme", action="store_true", help="do not rewrite the README section")
+    p.add_argument("--output-name", default="latest", metavar="NAME",
+                   help="write bench/results/NAME.{json,md,png} (and the README block marked bench:NAME)")
     p.add_argument("--keep", action="store_true", help="keep the instance folder (logs) afterwards")
     p.add_argument("--verbose", "-v", action="store_true", help="show the load generator's output")
     Bench(p.parse_args(argv)).run()
