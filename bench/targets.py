@@ -12,6 +12,7 @@ KEYS = (
     "introspections_per_s_per_core",
     "federated_logins_per_s_per_core",
     "federated_overhead_ms",
+    "federated_total_broker_ms",
     "lockout_verifications_under_200_parallel",
     "login_p99_ms_demo",
     "login_p99_ms_at_1m_accounts",
@@ -31,7 +32,7 @@ TARGETS = {
         lambda v, r: _ratio(r, "password_logins_per_s_per_core", "argon2_hashes_per_s_per_core", 0.85)),
     "code_exchanges_per_s_per_core": (">= 1000", lambda v, r: v >= 1000),
     "refresh_grants_per_s_per_core": (">= 1000", lambda v, r: v >= 1000),
-    "federated_overhead_ms": ("<= 5 ms broker-side", lambda v, r: v <= 5),
+    "federated_overhead_ms": ("<= 5 ms broker-side (start + callback, upstream waits excluded)", lambda v, r: v <= 5),
     "lockout_verifications_under_200_parallel": ("== 5", lambda v, r: v == 5),
     "login_p99_ms_at_1m_accounts": (
         "<= 1.2 x login_p99_ms_demo",

@@ -15,9 +15,9 @@ def find_by_identifier(db: Session, kind: str, value: str) -> Account | None:
     (``enterprise``) account: rule 2 / `004`, a natural-person account may not log in with a
     USCC. Such an attempt is treated like an unknown identifier (nothing is revealed)."""
     if kind == "phone":
-        return db.scalar(select(Account).where(Account.phone == value))
+        return find_by_phone(db, value)
     if kind == "email":
-        return db.scalar(select(Account).where(func.lower(Account.email) == value))
+        return find_by_email(db, value)
     if kind == "uscc":
         return db.scalar(
             select(Account)

@@ -10,12 +10,13 @@ id in its signed session cookie; Redis keys hold only a SHA-256 of it):
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from typing import Any
 
 from redis import Redis
+
+from .hashing import secret_hash
 
 STATE_TTL_SECONDS = 600
 PENDING_TTL_SECONDS = 900
@@ -23,7 +24,7 @@ _PREFIX = "tongxing:federation:"
 
 
 def _key(kind: str, token: str) -> str:
-    return f"{_PREFIX}{kind}:{hashlib.sha256(token.encode()).hexdigest()}"
+    return f"{_PREFIX}{kind}:{secret_hash(token)}"
 
 
 class FederationStore:

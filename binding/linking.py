@@ -106,6 +106,12 @@ def kind_taken(provider_name: str, kind: str) -> Conflict:
                     code="identity_kind_taken", account_kind=kind)
 
 
+def linked_identities(db: Session, account_id: int) -> list[UpstreamIdentity]:
+    """The upstream identities linked to an account, oldest link first (the account page, rule 12)."""
+    return list(db.scalars(select(UpstreamIdentity).where(UpstreamIdentity.account_id == account_id)
+                           .order_by(UpstreamIdentity.linked_at, UpstreamIdentity.id)))
+
+
 def linked_elsewhere() -> Conflict:
     return Conflict("该上游账号已关联其他本地账号，请先用它登录并在账号页解除关联。",
                     "This upstream account is linked to another local account; sign in with it and unlink "
@@ -302,8 +308,7 @@ class LinkingService:
     # ---- the account page -------------------------------------------------------------------
 
     def linked(self, account_id: int) -> list[UpstreamIdentity]:
-        return list(self.db.scalars(select(UpstreamIdentity).where(UpstreamIdentity.account_id == account_id)
-                                    .order_by(UpstreamIdentity.linked_at, UpstreamIdentity.id)))
+        return linked_identities(self.db, account_id)
 
     def unlink(self, account: Account, upstream_id: int) -> UpstreamIdentity:
         """Unlink one identity, except the last way ``account`` can sign in (issue 4).
@@ -403,5 +408,5 @@ def masked(upstream: UpstreamIdentity) -> dict[str, Any]:
 
 
 __all__ = ["AUTO_LINKED", "CONFLICT", "LEGAL", "LinkingService", "NEW_ACCOUNT", "Outcome", "PERSONAL",
-           "SIGNED_IN", "UpstreamFacts", "kind_taken", "last_way_in", "linked_elsewhere", "masked",
-           "other_ways_in", "phone_registered"]
+           "SIGNED_IN", "UpstreamFacts", "kind_taken", "last_way_in", "linked_elsewhere", "linked_identities",
+           "masked", "other_ways_in", "phone_registered"]

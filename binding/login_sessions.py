@@ -1,26 +1,24 @@
 """Broker login sessions: created at sign-in with a fresh token, revocable server-side
-(logout, password change, account disabled), bounded by absolute and idle lifetimes."""
+(logout, password change, account disabled), bounded by absolute and idle lifetimes
+(OWASP Session Management Cheat Sheet: session ID renewal, idle and absolute timeouts,
+server-side invalidation; only a hash of the token is stored)."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from config import Clock, SessionSettings
 
 from .accounts import can_sign_in
+from .hashing import secret_hash
 from .models import Account, LoginSession
 
 # Only write last_seen_at when it moved this much: keeps reads off the write path.
 _TOUCH_EVERY = timedelta(seconds=60)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ class LoginSessions:
         now = self.clock()
         token = secrets.token_urlsafe(32)
         row = LoginSession(
-            token_hash=token_hash(token), account_id=account.id, auth_methods=" ".join(methods),
+            token_hash=secret_hash(token), account_id=account.id, auth_methods=" ".join(methods),
             cert_level=cert_level, created_at=now, last_seen_at=now,
             expires_at=now + timedelta(seconds=self.settings.absolute_lifetime_seconds),
             ip=ip, user_agent=(user_agent or "")[:256] or None,
@@ -66,7 +64,9 @@ class LoginSessions:
     def resolve(self, token: str) -> ActiveLogin | None:
         """The live login for ``token``; None when unknown, revoked, expired, idle, or disabled."""
         now = self.clock()
-        row = self.db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+        # The account comes in the same SELECT: this runs on every signed-in request.
+        row = self.db.scalar(select(LoginSession).options(joinedload(LoginSession.account))
+                             .where(LoginSession.token_hash == secret_hash(token)))
         if row is None or row.revoked_at is not None or now >= row.expires_at:
             return None
         if now - row.last_seen_at >= timedelta(seconds=self.settings.idle_timeout_seconds):
@@ -83,7 +83,7 @@ class LoginSessions:
                            row.account_kind, row.upstream_identity_id)
 
     def revoke_token(self, token: str, reason: str = "logout") -> LoginSession | None:
-        row = self.db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+        row = self.db.scalar(select(LoginSession).where(LoginSession.token_hash == secret_hash(token)))
         if row is not None and row.revoked_at is None:
             self._revoke(row, self.clock(), reason)
         return row
@@ -105,4 +105,4 @@ class LoginSessions:
         row.revoked_reason = reason
 
 
-__all__ = ["ActiveLogin", "LoginSessions", "token_hash"]
+__all__ = ["ActiveLogin", "LoginSessions"]

@@ -71,10 +71,6 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    @property
-    def active(self) -> bool:
-        return self.status == AccountStatus.ACTIVE
-
 
 # Usernames are unique regardless of case (rule 1: "a username already taken is refused"),
 # also under concurrent registrations; the index also serves case-insensitive login lookups.

@@ -5,13 +5,23 @@ from ``PasswordSettings``) through a passlib ``CryptContext``. bcrypt and pbkdf2
 listed as deprecated schemes so hashes imported from older systems verify, and
 ``verify_and_update`` hands back an argon2id re-hash on the next successful login (also when
 the argon2 parameters change).
+
+At most ``max_parallel_hashes`` hashes / verifications run at once per process (default: one
+per CPU the process may use). argon2 is memory-hard on purpose: two 19 MiB hashes sharing one
+core evict each other's blocks from its caches, so running them one after the other finishes
+both sooner than interleaving them (issue 5, measured in the README "Performance" section).
+A request waiting for its turn holds no database or Redis resources beyond its own.
 """
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterator
 
 from passlib.context import CryptContext
 
@@ -33,26 +43,62 @@ class PasswordHasher:
             argon2__rounds=settings.argon2_time_cost,
             argon2__parallelism=settings.argon2_parallelism,
         )
+        self._slots = _hash_slots(settings.max_parallel_hashes or usable_cpus())
         # A hash of a random secret with the current parameters: dummy_verify costs one real verify.
-        self._dummy_hash = self._context.hash(secrets.token_urlsafe(16))
+        self._dummy_hash = self.hash(secrets.token_urlsafe(16))
 
     @classmethod
     def for_settings(cls, settings: PasswordSettings) -> "PasswordHasher":
         return _shared_hasher(settings)
 
+    @property
+    def max_parallel(self) -> int:
+        return self._slots.limit
+
     def hash(self, password: str) -> str:
-        return self._context.hash(password)
+        with self._slots.turn():
+            return self._context.hash(password)
 
     def verify(self, password: str, stored_hash: str) -> tuple[bool, str | None]:
         """(matches, new hash to store or None). Unknown hash formats count as a mismatch."""
         try:
-            return self._context.verify_and_update(password, stored_hash)
+            with self._slots.turn():
+                return self._context.verify_and_update(password, stored_hash)
         except ValueError:
             return False, None
 
     def dummy_verify(self, password: str) -> None:
-        """Spend the time of one verification without an account (no timing oracle)."""
-        self._context.verify(password, self._dummy_hash)
+        """Spend the time of one verification without an account (no timing oracle); it waits
+        for a turn like a real one, so queueing does not tell the two apart either."""
+        with self._slots.turn():
+            self._context.verify(password, self._dummy_hash)
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask: taskset, cgroup cpusets), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _HashSlots:
+    """A bounded semaphore: at most ``limit`` argon2 computations at once in this process."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._semaphore = threading.BoundedSemaphore(limit)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._semaphore:
+            yield
+
+
+@lru_cache(maxsize=None)
+def _hash_slots(limit: int) -> _HashSlots:
+    """One set of slots per limit and process, shared by every hasher that asks for it."""
+    return _HashSlots(limit)
 
 
 @lru_cache(maxsize=8)
@@ -102,4 +148,4 @@ def password_problem(password: str, settings: PasswordSettings, username: str | 
     return None
 
 
-__all__ = ["PasswordHasher", "PasswordProblem", "character_classes", "password_problem"]
+__all__ = ["PasswordHasher", "PasswordProblem", "character_classes", "password_problem", "usable_cpus"]

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, session
 
 from binding.errors import DomainError
 
-from .session import services
+from .services import services
 
 bp = Blueprint("captcha", __name__)
 

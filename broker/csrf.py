@@ -1,5 +1,6 @@
 """CSRF protection for every state-changing request: a per-session token in the form field
-``csrf_token`` or the ``X-CSRF-Token`` header, compared in constant time."""
+``csrf_token`` or the ``X-CSRF-Token`` header, compared in constant time (the synchronizer
+token pattern of the OWASP CSRF Prevention Cheat Sheet)."""
 from __future__ import annotations
 
 import hmac
@@ -9,6 +10,8 @@ from flask import Flask, current_app, request, session
 
 from binding.errors import DomainError
 
+from .messages import MESSAGES
+
 _SAFE = ("GET", "HEAD", "OPTIONS", "TRACE")
 _EXEMPT_ATTR = "_csrf_exempt"
 
@@ -17,7 +20,7 @@ class CsrfFailed(DomainError):
     code = "csrf_failed"
 
     def __init__(self):
-        super().__init__("页面已过期，请刷新后重试", "The page has expired; reload it and try again")
+        super().__init__(*MESSAGES["error.csrf"])
 
 
 def csrf_token() -> str:

@@ -1,16 +1,18 @@
 """Demo-mode only: the outbox of SMS and email codes, as a page and as JSON."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template
+from flask import Blueprint, Flask, jsonify, render_template
 from sqlalchemy import select
 
 from binding.models import OutboxMessage
+
+from .services import services
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
 
 def _messages(limit: int = 100) -> list[OutboxMessage]:
-    factory = current_app.extensions["tongxing"].sessions
+    factory = services().sessions
     with factory() as session:
         return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)))
 

@@ -40,6 +40,8 @@ STATUS_BY_CODE = {
     "account_locked": 423,
     "rate_limited": 429,
     "delivery_failed": 503,              # the SMS / email gateway did not take the code (binding.gateways)
+    "upstream_denied": 403,              # issue 4: providers.errors (handle_provider_error)
+    "upstream_unavailable": 502,
 }
 _RETRY_AFTER_CODES = ("account_locked", "rate_limited")
 
@@ -75,6 +77,8 @@ def handle_domain_error(error: DomainError):
     own = getattr(error, "page", None)   # a refusal with a page of its own: (template, context)
     if own:
         template, context = own
+        # The message in the language of this page (a page's own context may still name another).
+        context = {"message": error.message(current_locale()), **context}
         return render_template(template, **context), status, headers
     page = getattr(g, "form_page", None)
     if page:
@@ -103,7 +107,7 @@ def handle_unexpected(error: Exception):
 def handle_provider_error(error: ProviderError):
     """An upstream login that cannot complete (issue 4): a clear page with a retry link (the
     view sets ``g.federation_retry``), never a stack trace. Upstream text is never shown."""
-    status = {"upstream_unavailable": 502, "upstream_denied": 403}.get(error.code, 400)
+    status = STATUS_BY_CODE.get(error.code, 400)
     retry = g.get("federation_retry")
     log.warning("upstream login failed: %s", error.code)
     if wants_json():

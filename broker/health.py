@@ -1,8 +1,10 @@
 """Liveness and readiness probes. Readiness checks only our own parts, never upstream portals."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import text
+
+from .services import services
 
 bp = Blueprint("health", __name__)
 
@@ -14,8 +16,8 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    services = current_app.extensions["tongxing"]
-    checks = {"database": _check(lambda: _ping_db(services.engine)), "redis": _check(services.redis.ping)}
+    s = services()
+    checks = {"database": _check(lambda: _ping_db(s.engine)), "redis": _check(s.redis.ping)}
     ready = all(v == "ok" for v in checks.values())
     return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
 

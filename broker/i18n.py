@@ -1,10 +1,12 @@
 """Chinese by default, English on request (``?lang=en``, remembered in a cookie).
 
-Page strings live in ``broker/messages.py`` as key -> (zh, en); domain errors carry their own
-two messages.
+Page strings live in ``broker/messages.py`` as key -> (zh, en); each feature package adds its
+own table with ``add_messages`` from its ``register(app)``. Domain errors carry their own two
+messages.
 """
 from __future__ import annotations
 
+from typing import Mapping
 from urllib.parse import urlencode
 
 from flask import current_app, g, request
@@ -13,6 +15,11 @@ from .messages import MESSAGES
 
 LOCALES = ("zh", "en")
 COOKIE = "lang"
+
+
+def add_messages(table: Mapping[str, tuple[str, str]]) -> None:
+    """Make a package's page strings (key -> (zh, en)) available to ``t()``."""
+    MESSAGES.update(table)
 
 
 def select_locale(default: str) -> str:

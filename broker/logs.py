@@ -20,7 +20,7 @@ class JsonFormatter(logging.Formatter):
         rid = _request_id_getter() if _request_id_getter else None
         if rid:
             line["request_id"] = rid
-        for key in ("event", "status", "method", "path", "duration_ms", "account_id"):
+        for key in ("event", "status", "method", "path", "duration_ms", "upstream_ms", "upstream_calls", "account_id"):
             if hasattr(record, key):
                 line[key] = getattr(record, key)
         if record.exc_info:

@@ -17,4 +17,3 @@ MESSAGES.update({
     "dev.time": ("时间", "Time"),
     "dev.empty": ("暂无消息", "No messages yet"),
 })
-from broker.auth.messages import AUTH_MESSAGES; MESSAGES.update(AUTH_MESSAGES)  # noqa: E402

@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import dataclass
 
 import redis
+from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +30,16 @@ class Services:
     redis: redis.Redis
     clock: Clock
     instance_path: str
+
+
+def services_of(app: Flask) -> Services:
+    """The collaborators of ``app`` (set by ``broker.app.create_app``)."""
+    return app.extensions["tongxing"]
+
+
+def services() -> Services:
+    """The current app's collaborators, for code running in a request or app context."""
+    return services_of(current_app)
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:

@@ -4,7 +4,8 @@ session itself in the database (``binding.login_sessions``) so it can be revoked
 Other features call ``current_login()`` to learn who is signed in, ``sign_in()`` after a
 successful authentication, and ``on_session_end(listener)`` to hear about ended sessions
 (back-channel logout). Listeners hear about a session only once the transaction that ended it
-has committed (a rolled-back logout or disable tells nobody)."""
+has committed (a rolled-back logout or disable tells nobody). A new token at every sign-in, in
+a signed cookie (OWASP Session Management Cheat Sheet: renew the ID after authentication)."""
 from __future__ import annotations
 
 import logging
@@ -14,11 +15,12 @@ from flask import current_app, g, request, session
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from binding.audit import Audit
 from binding.db import transaction
 from binding.login_sessions import ActiveLogin, LoginSessions
 from binding.models import Account
 
-from .services import Services
+from .services import services
 
 _TOKEN_KEY = "login"
 _PENDING = "tongxing.ended_sids"      # Session.info: (listeners, sids) waiting for the commit
@@ -26,9 +28,9 @@ SessionEndListener = Callable[[Iterable[str]], None]
 log = logging.getLogger("broker.session")
 
 
-def services() -> Services:
-    """The app's collaborators (``broker.services``), for code running in a request or app context."""
-    return current_app.extensions["tongxing"]
+def audit(db: Session) -> Audit:
+    """The audit trail of this request (``binding.audit``): its IP and request id on every row."""
+    return Audit(db, services().clock, ip=request.remote_addr, request_id=g.get("request_id"))
 
 
 def login_sessions(db: Session) -> LoginSessions:

@@ -55,6 +55,8 @@ class PasswordSettings:
     argon2_parallelism: int = 1
     min_length: int = 8
     max_length: int = 128
+    # None ("auto"): one per CPU this process may run on (os.sched_getaffinity).
+    max_parallel_hashes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -307,7 +309,9 @@ def _set_coerced(target: dict, key: str, value: Any, type_name: Any, where: str,
 def _coerce(value: Any, type_name: str) -> Any:
     if type_name.startswith("bool"):
         return _coerce_bool(value, optional="None" in type_name)
-    if type_name == "int":
+    if type_name.startswith("int"):
+        if "None" in type_name and (value is None or str(value).strip().lower() in ("", "none", "auto")):
+            return None
         if isinstance(value, bool):
             raise ValueError("expected an integer")
         return int(value)

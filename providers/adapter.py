@@ -99,6 +99,22 @@ class BaseAdapter:
     def identity(self, issuer: str, claims: Mapping[str, Any]) -> Identity:
         return self.config.claims.identity(self.id, issuer, claims, self.names)
 
+    # --- shared by the OAuth-style adapters ---------------------------------------------------
+    def opaque(self, state: str, callback_url: str, **extra: Any) -> dict[str, Any]:
+        """What the callback needs back: ``state``, the redirect URI to redeem the code with
+        (RFC 6749 §4.1.3), the issuer expected (RFC 9207 mix-up defence) and ``extra``."""
+        return {"state": state, "redirect_uri": callback_url, "issuer": self.issuer, **extra}
+
+    def client_auth(self, method: str, data: dict[str, Any]) -> tuple[str, str] | None:
+        """Client authentication at the token endpoint (RFC 6749 §2.3.1): for
+        ``client_secret_basic`` the HTTP Basic credentials to send; for ``client_secret_post``
+        None, with client_id and client_secret added to the form ``data``."""
+        client_id, secret = self.options["client_id"], self.options["client_secret"]
+        if method == "client_secret_basic":
+            return client_id, secret
+        data.update(client_id=client_id, client_secret=secret)
+        return None
+
 
 def same(expected: Any, got: Any) -> bool:
     """Constant-time equality of two strings; False when either is missing."""

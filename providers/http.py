@@ -7,12 +7,19 @@ that is not what the protocol promises is ``upstream_invalid``. Nothing here log
 URL's query, a request body or an answer: they carry secrets, codes and tokens (WeChat even
 puts the app secret in the query), and exceptions are raised ``from None`` so that no
 traceback carries them either.
+
+``meter_upstream_waits()`` lets a caller (the broker, per web request) learn how long its
+thread spent waiting on upstreams: each call adds the time from sending the request to the
+upstream's answer (``requests``' ``Response.elapsed``; the whole call when it fails). Preparing
+the request and reading the JSON stay the caller's own time.
 """
 from __future__ import annotations
 
 import json
 import logging
 import re
+import time
+from contextvars import ContextVar
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
@@ -24,6 +31,39 @@ log = logging.getLogger(__name__)
 _JSONP = re.compile(r"^\s*[A-Za-z_$][\w$]*\s*\((.*)\)\s*;?\s*$", re.S)
 
 
+class UpstreamWaits:
+    """Time spent waiting on upstream answers since ``meter_upstream_waits()``, and how many calls."""
+
+    __slots__ = ("seconds", "calls")
+
+    def __init__(self):
+        self.seconds, self.calls = 0.0, 0
+
+    @property
+    def ms(self) -> float:
+        return round(self.seconds * 1000, 2)
+
+
+_waits: ContextVar[UpstreamWaits | None] = ContextVar("providers_upstream_waits", default=None)
+
+
+def meter_upstream_waits() -> UpstreamWaits:
+    """Start a fresh count for the current context (a thread, or one request in it); every
+    ``Upstream.send`` from here on adds to it. Call again to start over (the next request)."""
+    waits = UpstreamWaits()
+    _waits.set(waits)
+    return waits
+
+
+def _count_wait(started: float, response: requests.Response | None) -> None:
+    waits = _waits.get()
+    if waits is None:
+        return
+    elapsed = getattr(response, "elapsed", None)
+    waits.seconds += elapsed.total_seconds() if elapsed is not None else time.perf_counter() - started
+    waits.calls += 1
+
+
 class Upstream:
     def __init__(self, session: requests.Session, timeout: float, names: Names):
         self.session = session
@@ -32,6 +72,7 @@ class Upstream:
 
     def send(self, method: str, url: str, *, what: str, **kwargs: Any) -> requests.Response:
         """One request; raises ``upstream_unavailable`` on transport errors and 5xx."""
+        started, response = time.perf_counter(), None
         try:
             response = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
         except requests.Timeout:
@@ -40,6 +81,8 @@ class Upstream:
         except requests.RequestException as exc:
             log.warning("provider %s: %s failed: %s (%s)", self.names.id, what, type(exc).__name__, _where(url))
             raise self.names.unavailable(f"{what}: {type(exc).__name__}") from None
+        finally:
+            _count_wait(started, response)
         if response.status_code >= 500:
             log.warning("provider %s: %s answered HTTP %s", self.names.id, what, response.status_code)
             raise self.names.unavailable(f"{what}: HTTP {response.status_code}")

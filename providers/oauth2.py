@@ -36,7 +36,7 @@ class OAuth2Adapter(BaseAdapter):
         return self.options["issuer"] or origin(self.options["authorize_url"])
 
     def login_url(self, callback_url: str, state: str) -> LoginStart:
-        opaque: dict[str, Any] = {"state": state, "redirect_uri": callback_url, "issuer": self.issuer}
+        opaque = self.opaque(state, callback_url)
         challenge = {}
         if self.options["pkce"]:
             opaque["code_verifier"] = secrets.token_urlsafe(48)
@@ -58,11 +58,7 @@ class OAuth2Adapter(BaseAdapter):
         data = {"grant_type": "authorization_code", "code": code, "redirect_uri": opaque.get("redirect_uri")}
         if opaque.get("code_verifier"):
             data["code_verifier"] = opaque["code_verifier"]
-        auth = None
-        if self.options["token_auth_method"] == "client_secret_basic":
-            auth = (self.options["client_id"], self.options["client_secret"])
-        else:
-            data.update(client_id=self.options["client_id"], client_secret=self.options["client_secret"])
+        auth = self.client_auth(self.options["token_auth_method"], data)
         tokens = self.upstream.json("POST", self.options["token_url"], what="token", data=data, auth=auth,
                                     headers={"Accept": "application/json"})
         token = tokens.get("access_token")

@@ -136,11 +136,8 @@ class OIDCAdapter(BaseAdapter):
             meta["authorization_endpoint"], response_type="code", client_id=self.client_id,
             redirect_uri=callback_url, scope=" ".join(self.options["scopes"]), state=state, nonce=nonce,
             code_challenge=s256(verifier), code_challenge_method="S256")
-        opaque = {
-            "state": state, "nonce": nonce, "code_verifier": verifier, "redirect_uri": callback_url,
-            "issuer": self.issuer,
-            "iss_required": bool(meta.get("authorization_response_iss_parameter_supported")),
-        }
+        opaque = self.opaque(state, callback_url, nonce=nonce, code_verifier=verifier,
+                             iss_required=bool(meta.get("authorization_response_iss_parameter_supported")))
         return LoginStart(url, opaque)
 
     def handle_callback(self, opaque: Mapping[str, Any], params: Mapping[str, str]) -> Identity:
@@ -157,11 +154,7 @@ class OIDCAdapter(BaseAdapter):
     def _redeem(self, meta: Mapping[str, Any], code: str, opaque: Mapping[str, Any]) -> dict[str, Any]:
         data = {"grant_type": "authorization_code", "code": code, "redirect_uri": opaque.get("redirect_uri"),
                 "code_verifier": opaque.get("code_verifier")}
-        auth = None
-        if self._auth_method(meta) == "client_secret_basic":
-            auth = (self.client_id, self.options["client_secret"])
-        else:
-            data.update(client_id=self.client_id, client_secret=self.options["client_secret"])
+        auth = self.client_auth(self._auth_method(meta), data)
         tokens = self.upstream.json("POST", meta["token_endpoint"], what="token", data=data, auth=auth,
                                     headers={"Accept": "application/json"})
         if not isinstance(tokens.get("id_token"), str):

@@ -19,7 +19,7 @@ class QQAdapter(SocialAdapter):
     def login_url(self, callback_url: str, state: str) -> LoginStart:
         url = with_query(f"{self.open}/oauth2.0/authorize", response_type="code", client_id=self.options["client_id"],
                          redirect_uri=callback_url, state=state, scope=",".join(self.options["scopes"]))
-        return LoginStart(url, {"state": state, "redirect_uri": callback_url, "issuer": self.issuer})
+        return LoginStart(url, self.opaque(state, callback_url))
 
     def handle_callback(self, opaque: Mapping[str, Any], params: Mapping[str, str]) -> Identity:
         self.check_callback(opaque, params)

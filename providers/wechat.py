@@ -22,7 +22,7 @@ class WeChatAdapter(SocialAdapter):
     def login_url(self, callback_url: str, state: str) -> LoginStart:
         url = with_query(f"{self.open}/connect/qrconnect", appid=self.options["client_id"], redirect_uri=callback_url,
                          response_type="code", scope=",".join(self.options["scopes"]), state=state)
-        return LoginStart(url + "#wechat_redirect", {"state": state, "redirect_uri": callback_url, "issuer": self.issuer})
+        return LoginStart(url + "#wechat_redirect", self.opaque(state, callback_url))
 
     def handle_callback(self, opaque: Mapping[str, Any], params: Mapping[str, str]) -> Identity:
         self.check_callback(opaque, params)

@@ -41,11 +41,13 @@ def enterprise_facts(db: Session, account: Account) -> EnterpriseFacts | None:
                            certified=binding is not None, categories=categories)
 
 
-def login_facts(db: Session, account: Account, cert_level: int, account_kind: str | None = None) -> LoginFacts:
+def login_facts(db: Session, account: Account, cert_level: int, account_kind: str | None = None, *,
+                with_enterprise: bool = True) -> LoginFacts:
     """``account_kind``: what the upstream certified for THIS login (issue 4, rule 9); a local
-    login (None) is judged by the account's own kind."""
+    login (None) is judged by the account's own kind. ``with_enterprise=False`` skips the
+    enterprise queries when the policy does not read them (``ClientPolicy.needs_enterprise``)."""
     return LoginFacts(cert_level=cert_level, account_kind=account_kind or account_kind_claim(account),
-                      enterprise=enterprise_facts(db, account))
+                      enterprise=enterprise_facts(db, account) if with_enterprise else None)
 
 
 def _phone_e164(phone: str) -> str:

@@ -34,6 +34,14 @@ class LoginContext:
     account_kind: str | None = None
 
 
+def _login_columns(login: LoginContext | None) -> dict:
+    """The login an authorization is based on, as the columns codes and grants share."""
+    if login is None:
+        return {"sid": None, "auth_time": None, "cert_level": None, "amr": None, "account_kind": None}
+    return {"sid": login.sid, "auth_time": login.auth_time, "cert_level": login.cert_level,
+            "amr": " ".join(login.amr), "account_kind": login.account_kind}
+
+
 class GrantStore:
     def __init__(self, db: Session, settings: OidcSettings, clock: Clock):
         self.db = db
@@ -48,8 +56,8 @@ class GrantStore:
         row = AuthorizationCode(
             code_hash=secret_hash(code), client_id=client_id, account_id=account_id, redirect_uri=redirect_uri,
             scope=scope, nonce=nonce, code_challenge=code_challenge, code_challenge_method=code_challenge_method,
-            sid=login.sid, auth_time=login.auth_time, cert_level=login.cert_level, amr=" ".join(login.amr),
-            account_kind=login.account_kind, created_at=now, expires_at=now + timedelta(seconds=self.settings.code_ttl_seconds),
+            **_login_columns(login), created_at=now,
+            expires_at=now + timedelta(seconds=self.settings.code_ttl_seconds),
         )
         self.db.add(row)
         self.db.flush()
@@ -99,9 +107,7 @@ class GrantStore:
         grant = OAuthGrant(
             client_id=client_id, account_id=account_id, grant_type=grant_type, scope=scope, created_at=now,
             expires_at=now + timedelta(seconds=self.settings.refresh_absolute_seconds),
-            sid=login.sid if login else None, auth_time=login.auth_time if login else None,
-            cert_level=login.cert_level if login else None, amr=" ".join(login.amr) if login else None,
-            account_kind=login.account_kind if login else None,
+            **_login_columns(login),
         )
         self.db.add(grant)
         self.db.flush()

@@ -111,10 +111,6 @@ class KeyStore:
         return self.db.scalar(select(SigningKey).where(SigningKey.alg == alg, SigningKey.retired_at.is_(None))
                               .order_by(SigningKey.id.desc()).limit(1))
 
-    def active_row(self, alg: str) -> SigningKey:
-        """The signing key of ``alg``, created on first use."""
-        return self._active_in_db(alg) or self.rotate(alg)
-
     def signing(self, alg: str) -> tuple[str, object]:
         """(kid, joserfc key) to sign with ``alg``: from the cache when it has a fresh answer.
         The same answer for the store's whole life, so a header's kid always names the key that

@@ -8,19 +8,15 @@ directly (duck typing: ``binding`` imports no web framework).
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from binding.hashing import secret_hash
 from binding.models import Base, UTCDateTime
-
-
-def secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class OAuthClient(Base):
@@ -118,6 +114,8 @@ class AuthorizationCode(Base):
     """A code: single use, short life, bound to client + redirect URI + PKCE challenge."""
 
     __tablename__ = "oauth_codes"
+    # The nonce replay check of every authorization request (GrantStore.nonce_used; migration 0005).
+    __table_args__ = (Index("ix_oauth_codes_client_nonce", "client_id", "nonce"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -31,6 +31,11 @@ class ClientPolicy:
             data["enterprise_categories"] = tuple(data["enterprise_categories"])
         return cls(**data)
 
+    @property
+    def needs_enterprise(self) -> bool:
+        """Only these rules read the enterprise facts (rules 23, 24), so only they fetch them."""
+        return self.requires_certified_enterprise or bool(self.enterprise_categories)
+
     def as_dict(self) -> dict:
         return {"min_cert_level": self.min_cert_level, "account_kind": self.account_kind,
                 "requires_certified_enterprise": self.requires_certified_enterprise,
@@ -91,8 +96,7 @@ def check(policy: ClientPolicy, facts: LoginFacts, today: date, *, min_level: in
         shortfalls.append(Shortfall("cert_level", {"needed": needed, "have": facts.cert_level}))
     if policy.account_kind != "any" and facts.account_kind != policy.account_kind:
         shortfalls.append(Shortfall("account_kind", {"needed": policy.account_kind, "have": facts.account_kind}))
-    needs_enterprise = policy.requires_certified_enterprise or bool(policy.enterprise_categories)
-    if needs_enterprise and (facts.enterprise is None or not facts.enterprise.certified):
+    if policy.needs_enterprise and (facts.enterprise is None or not facts.enterprise.certified):
         shortfalls.append(Shortfall("enterprise_required"))
     elif policy.enterprise_categories:
         have = valid_categories(facts.enterprise, today)

@@ -13,7 +13,8 @@ from binding.models import Account
 
 from ..csrf import csrf_token
 from ..errors import form_page, wants_json
-from ..session import current_login, end_account_sessions, services, sign_out
+from ..services import services
+from ..session import current_login, end_account_sessions, sign_out
 from .helpers import account_json, account_service, keep_draft, request_data, take_draft
 from .schemas import EmailConfirmation, EmailVerification, PasswordChange, load
 from .views import bp

@@ -48,7 +48,20 @@ def _tab(data: Mapping[str, Any]) -> str:
 
 
 def _context(tab: str, nxt: str) -> dict[str, Any]:
-    return {"tab": tab, "next": nxt, "show_captcha": tab == "password" and ip_needs_captcha()}
+    return {"tab": tab, "next": nxt, "show_captcha": _AskedWhenShown(ip_needs_captcha) if tab == "password" else False}
+
+
+class _AskedWhenShown:
+    """A flag worked out only when a page actually shows it: a successful or JSON login renders
+    no form, so it spares the Redis round trip (the service asks the throttle itself)."""
+
+    def __init__(self, ask):
+        self._ask, self._answer = ask, None
+
+    def __bool__(self) -> bool:
+        if self._answer is None:
+            self._answer = bool(self._ask())
+        return self._answer
 
 
 def _show(tab: str, nxt: str):

@@ -21,7 +21,10 @@ def auth_url(endpoint: str, **args) -> str:
 
 def register(app: Flask) -> None:
     from .. import captcha
+    from ..i18n import add_messages
     from . import account, login, recovery, signup  # noqa: F401  (routes attach to bp)
+    from .messages import AUTH_MESSAGES
 
+    add_messages(AUTH_MESSAGES)
     app.register_blueprint(bp)
     captcha.register(app)

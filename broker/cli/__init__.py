@@ -1,8 +1,9 @@
 """The ``broker`` command line (console script ``broker = broker.cli:main``).
 
 Each command lives in a small module of this package that exposes ``COMMANDS`` (a list of
-click commands or groups); ``main`` adds them all. Settings come from ``config.load_settings()``
-(environment + the TOML file named by ``BROKER_CONFIG``); a configuration problem anywhere
+click commands or groups); ``main`` adds them all. Settings come from
+``broker.config_check.load_checked_settings()`` (environment + the TOML file named by
+``BROKER_CONFIG``, every part checked; see ``broker.cli.context``); a configuration problem anywhere
 prints every problem and exits with status 2, without a traceback.
 """
 from __future__ import annotations

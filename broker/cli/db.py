@@ -1,11 +1,15 @@
-"""``broker db upgrade`` / ``broker db current``: the schema, through Alembic."""
+"""``broker db upgrade`` / ``broker db current``: the schema, through Alembic.
+``broker db purge``: delete expired codes, tokens, sessions and old outbox rows (``binding.purge``)."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 import click
 
 from binding import migrate
+from config import system_clock
 
-from .context import engine_for, settings_from_environment
+from .context import engine_for, run_in_transaction, settings_from_environment
 
 
 @click.group("db")
@@ -33,6 +37,21 @@ def current() -> None:
         click.echo(migrate.current(engine) or "(no schema: run `broker db upgrade`)")
     finally:
         engine.dispose()
+
+
+@db_group.command("purge")
+@click.option("--older-than-days", default=30, show_default=True, type=click.IntRange(min=0),
+              help="Keep ended login sessions and outbox messages this many days.")
+def purge(older_than_days: int) -> None:
+    """Delete expired authorization codes, grants (with their tokens) past their absolute life,
+    login sessions revoked or expired more than N days ago, and outbox messages older than N
+    days. The audit trail is kept."""
+    from binding.purge import purge as purge_rows
+
+    purged = run_in_transaction(lambda db, settings: purge_rows(
+        db, system_clock, timedelta(days=older_than_days), actor="cli"))
+    click.echo(f"purged: {purged.codes} code(s), {purged.grants} grant(s) with {purged.tokens} token(s), "
+               f"{purged.login_sessions} login session(s), {purged.outbox} outbox message(s)")
 
 
 COMMANDS = [db_group]

@@ -9,8 +9,6 @@ import json
 
 import click
 
-from binding.db import make_session_factory, transaction
-from binding.errors import DomainError
 from binding.oauth import (
     ClientDirectory, ClientPolicy, ClientSpec, KeyStore, client_from_spec, client_json, config_client_specs,
     oidc_settings,
@@ -18,23 +16,17 @@ from binding.oauth import (
 from binding.oauth.config import GRANT_TYPES, SUPPORTED_ALGS, client_spec_problems
 from config import system_clock
 
-from .context import engine_for, settings_from_environment
+from .context import run_in_transaction, settings_from_environment
 
 
 def _run(action):
     """``action(directory, keys)`` in one transaction; a refusal exits 1 with its message."""
-    settings = settings_from_environment()
-    engine = engine_for(settings)
-    now = system_clock()
-    config_clients = [client_from_spec(s, source="config", now=now) for s in config_client_specs(settings)]
-    try:
-        with transaction(make_session_factory(engine)) as db:
-            return action(ClientDirectory(db, system_clock, config_clients),
-                          KeyStore(db, oidc_settings(settings), system_clock))
-    except DomainError as exc:
-        raise click.ClickException(f"{exc.en} ({exc.zh}) [{exc.code}]") from None
-    finally:
-        engine.dispose()
+    def build(db, settings):
+        now = system_clock()
+        config_clients = [client_from_spec(s, source="config", now=now) for s in config_client_specs(settings)]
+        return action(ClientDirectory(db, system_clock, config_clients),
+                      KeyStore(db, oidc_settings(settings), system_clock))
+    return run_in_transaction(build)
 
 
 def _echo_json(data) -> None:

@@ -5,7 +5,8 @@ import os
 
 import click
 
-from .context import instance_path, settings_from_environment
+from ..services import instance_folder
+from .context import settings_from_environment
 
 
 @click.command("serve")
@@ -27,7 +28,7 @@ def serve(bind: str, workers: int, threads: int) -> None:
 
     # Without REDIS_URL: start the embedded Redis before forking, so every worker joins this one
     # server instead of racing to start its own (lock counts must live in one place).
-    embedded = None if settings.redis_url else connect_redis("", instance_path(settings))
+    embedded = None if settings.redis_url else connect_redis("", instance_folder(settings))
 
     class _Gunicorn(BaseApplication):
         def load_config(self):

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import click
 
-from binding.db import make_session_factory, transaction
-from binding.errors import DomainError
+from binding.db import transaction
 from config import system_clock
 
+from ..services import instance_folder, services_of
 from ..storage import connect_redis
-from .context import engine_for, instance_path, settings_from_environment
+from .context import domain_errors, run_in_transaction, settings_from_environment
 
 ACTOR = "cli"
 
@@ -28,18 +28,12 @@ def _run(action):
     """Call ``action(service, db, settings)`` in one transaction; a refusal exits 1 with its message."""
     from binding.accounts import build_account_service
 
-    settings = settings_from_environment()
-    engine = engine_for(settings)
-    redis = connect_redis(settings.redis_url, instance_path(settings))
-    try:
-        with transaction(make_session_factory(engine)) as db:
-            service = build_account_service(db, settings=settings, redis=redis, clock=system_clock,
-                                            ip=None, request_id=None)
-            return action(service, db, settings)
-    except DomainError as exc:
-        raise click.ClickException(f"{exc.en} ({exc.zh}) [{exc.code}]") from None
-    finally:
-        engine.dispose()
+    def build(db, settings):
+        redis = connect_redis(settings.redis_url, instance_folder(settings))
+        service = build_account_service(db, settings=settings, redis=redis, clock=system_clock,
+                                        ip=None, request_id=None)
+        return action(service, db, settings)
+    return run_in_transaction(build)
 
 
 @users_group.command("unlock")
@@ -62,9 +56,9 @@ def disable(login: str) -> None:
     from ..session import end_account_sessions
 
     app = create_app(settings_from_environment())
-    services = app.extensions["tongxing"]
+    services = services_of(app)
     try:
-        with app.app_context():
+        with domain_errors(), app.app_context():
             with transaction(services.sessions) as db:
                 svc = build_account_service(db, settings=services.settings, redis=services.redis,
                                             clock=services.clock)
@@ -72,8 +66,6 @@ def disable(login: str) -> None:
                 ended = end_account_sessions(db, account.id, "disabled")
                 revoke_account_tokens(db, account.id, "account_disabled")
             app.extensions["tongxing.oidc"].backchannel.wait()   # the logout tokens leave before we exit
-    except DomainError as exc:
-        raise click.ClickException(f"{exc.en} ({exc.zh}) [{exc.code}]") from None
     finally:
         services.engine.dispose()
     click.echo(f"{login}: disabled ({len(ended)} session(s) ended)")

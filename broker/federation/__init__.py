@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..services import services_of
 from .context import Federation, build_federation
 
 __all__ = ["Federation", "register"]
 
 
 def register(app: Flask) -> None:
-    from . import messages  # noqa: F401  (page strings join MESSAGES)
+    from ..i18n import add_messages
+    from .messages import FEDERATION_MESSAGES
     from .pages import register_template_helpers
     from .views import bp
 
-    services = app.extensions["tongxing"]
+    services = services_of(app)
+    add_messages(FEDERATION_MESSAGES)
     app.extensions["tongxing.federation"] = build_federation(services.settings, services.clock)
     register_template_helpers(app)
     app.register_blueprint(bp)

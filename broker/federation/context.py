@@ -8,14 +8,14 @@ from typing import Any, Iterator, Mapping
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
-from binding.audit import Audit
 from binding.db import transaction
 from binding.federation_store import FederationStore
 from binding.linking import LinkingService
 from config import Clock, Settings
 
 from ..i18n import current_locale
-from ..session import services
+from ..services import services
+from ..session import audit
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,6 @@ def store() -> FederationStore:
 def callback_url(provider_id: str) -> str:
     """The broker's callback for a portal, registered there as an exact redirect URI."""
     return services().settings.issuer.rstrip("/") + "/federation/callback/" + provider_id
-
-
-def audit(db: Session) -> Audit:
-    return Audit(db, services().clock, ip=request.remote_addr, request_id=g.get("request_id"))
 
 
 @contextmanager

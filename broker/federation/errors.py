@@ -5,23 +5,12 @@ from __future__ import annotations
 
 from binding.errors import DomainError
 
-from ..i18n import current_locale
-
-
-class _Localised:
-    """The error's message in the language of the page being rendered."""
-
-    def __init__(self, error: DomainError):
-        self.error = error
-
-    def __str__(self) -> str:
-        return self.error.message(current_locale())
-
 
 class FederationRefused(DomainError):
     def __init__(self, zh: str, en: str, *, code: str, retry_url: str | None):
         super().__init__(zh, en, code=code, retry=True, retry_url=retry_url)
-        self.page = ("federation/error.html", {"message": _Localised(self), "code": code, "retry_url": retry_url})
+        # broker.errors adds the message, in the page's language.
+        self.page = ("federation/error.html", {"code": code, "retry_url": retry_url})
 
 
 class StateRejected(FederationRefused):

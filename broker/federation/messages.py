@@ -1,7 +1,6 @@
-"""Page strings of the federation pages, merged into ``broker.messages.MESSAGES``."""
-from ..messages import MESSAGES
+"""Page strings of the federation pages, added by ``broker.federation.register``."""
 
-MESSAGES.update({
+FEDERATION_MESSAGES: dict[str, tuple[str, str]] = {
     "fed.portals.title": ("使用其他门户账号登录", "Sign in with another portal"),
     "fed.kind.personal": ("个人（自然人）", "personal (natural person)"),
     "fed.kind.legal": ("法人", "legal person"),
@@ -56,4 +55,4 @@ MESSAGES.update({
                          "the button below to sign in again."),
     "fed.upgrade.go": ("前往{portal}提升认证等级", "Upgrade at {portal}"),
     "fed.upgrade.retry": ("我已提升，重新登录", "I upgraded, try again"),
-})
+}

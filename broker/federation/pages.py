@@ -9,12 +9,12 @@ from typing import Any
 from flask import Flask, session
 from sqlalchemy.orm import Session
 
-from binding.linking import masked
+from binding.linking import linked_identities, masked
 from binding.login_sessions import ActiveLogin
 from binding.upstream_models import UpstreamIdentity
 from providers.adapter import with_query
 
-from ..session import services
+from ..services import services
 from .context import federation
 
 ACCOUNT_NOTICE_KEY = "fed_account_notice"
@@ -27,10 +27,7 @@ def portals() -> list:
 def account_page_context(db: Session, login: ActiveLogin) -> dict[str, Any]:
     """For the account page, in its view's transaction: the account's upstream identities with
     their portal names (rule 12), and the notice of a link / unlink just done."""
-    from sqlalchemy import select
-
-    rows = db.scalars(select(UpstreamIdentity).where(UpstreamIdentity.account_id == login.account_id)
-                      .order_by(UpstreamIdentity.linked_at, UpstreamIdentity.id))
+    rows = linked_identities(db, login.account_id)
     return {"linked_accounts": [masked(r) | {"portal": federation().portal_name(r.provider_id)} for r in rows],
             "federation_notice": session.pop(ACCOUNT_NOTICE_KEY, None)}
 

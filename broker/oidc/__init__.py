@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from binding.oauth import GrantStore, client_from_spec, config_client_specs, oidc_settings
 from binding.oauth.demo import DEMO_CLIENTS, seed_demo_clients
 
+from ..services import services, services_of
 from ..session import on_session_end
 from .context import Provider
 
@@ -21,12 +22,15 @@ __all__ = ["DEMO_CLIENTS", "Provider", "register", "revoke_account_tokens", "see
 
 
 def register(app: Flask) -> None:
-    from . import authorize, end_session, messages, views  # noqa: F401  (routes and page strings)
+    from ..i18n import add_messages
+    from . import authorize, end_session, views  # noqa: F401  (routes attach to bp)
+    from .messages import OIDC_MESSAGES
     from .blueprint import bp
     from .logout import BackchannelSender
     from .server import build_server
 
-    services = app.extensions["tongxing"]
+    add_messages(OIDC_MESSAGES)
+    services = services_of(app)
     settings = services.settings
     now = services.clock()
     provider = Provider(
@@ -47,5 +51,5 @@ def revoke_account_tokens(db: Session, account_id: int, reason: str) -> int:
     from flask import current_app
 
     provider = current_app.extensions["tongxing.oidc"]
-    return GrantStore(db, provider.oidc, current_app.extensions["tongxing"].clock).revoke_account_grants(
+    return GrantStore(db, provider.oidc, services().clock).revoke_account_grants(
         account_id, reason)

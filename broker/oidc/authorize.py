@@ -8,12 +8,11 @@ from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import current_app, render_template, request, session
 
-from binding.models import AuditEvent
 from binding.oauth import ClientPolicy, LoginContext, check, level_from_acr, login_facts
 from binding.oauth.config import USER_SCOPES
 
 from ..csrf import CsrfFailed, csrf_exempt, token_matches
-from ..session import current_login
+from ..session import audit, current_login
 from . import context as ctx
 from .blueprint import bp
 from .errors import UnmetAuthenticationRequirements, UnmetRequirements
@@ -70,7 +69,8 @@ def _after_validation(server, grant, subject, login, decision):
             raise LoginRequiredError(redirect_uri=grant.redirect_uri)
         return to_login()
     client = grant.request.client
-    shortfalls = _shortfalls(client, subject, login, data.get("acr_values"))
+    policy = _policy(client)
+    shortfalls = _shortfalls(policy, subject, login, data.get("acr_values"))
     if shortfalls:
         _audit_refusal(client, subject, login, shortfalls)
         if fail_silently:
@@ -81,8 +81,8 @@ def _after_validation(server, grant, subject, login, decision):
             refused.page[1].update(extend(ctx.db(), login, authorize_path()))
         raise refused
     scope = grant.request.scope
-    first_party = ClientPolicy.from_mapping(client.policy or {}).first_party
-    if ctx.consents().needed(subject.account.id, client.client_id, scope, first_party=first_party, prompts=prompts):
+    if ctx.consents().needed(subject.account.id, client.client_id, scope, first_party=policy.first_party,
+                             prompts=prompts):
         if decision == "allow":
             ctx.consents().grant(subject.account.id, client.client_id, scope)
         elif decision == "deny":
@@ -118,7 +118,8 @@ def _decline(login):
         return error_response(error)
     shortfalls = []
     if subject is not None:
-        shortfalls = _shortfalls(grant.request.client, subject, login, grant.request.payload.data.get("acr_values"))
+        shortfalls = _shortfalls(_policy(grant.request.client), subject, login,
+                                 grant.request.payload.data.get("acr_values"))
     error = _refusal(shortfalls, grant.redirect_uri)
     error.state = grant.request.payload.state
     return error_response(error)
@@ -153,19 +154,22 @@ def _acr_min_level(acr_values: str | None) -> int:
     return min(levels) if levels else 1
 
 
-def _shortfalls(client, subject: Subject, login, acr_values):
-    policy = ClientPolicy.from_mapping(client.policy or {})
-    facts = login_facts(ctx.db(), subject.account, login.cert_level, getattr(login, "account_kind", None))
+def _policy(client) -> ClientPolicy:
+    return ClientPolicy.from_mapping(client.policy or {})
+
+
+def _shortfalls(policy: ClientPolicy, subject: Subject, login, acr_values):
+    facts = login_facts(ctx.db(), subject.account, login.cert_level, getattr(login, "account_kind", None),
+                        with_enterprise=policy.needs_enterprise)
     return check(policy, facts, ctx.now().date(), min_level=_acr_min_level(acr_values))
 
 
 def _audit_refusal(client, subject: Subject, login, shortfalls) -> None:
     """A login refused by the client's policy (rules 8, 9, 24) is audited: who, which client,
     which shortfalls, and the level / kind of this login."""
-    ctx.db().add(AuditEvent(at=ctx.now(), event="oidc.refused", account_id=subject.account.id,
-                            ip=request.remote_addr, detail={
-                                "client_id": client.client_id, "shortfalls": [s.code for s in shortfalls],
-                                "cert_level": login.cert_level, "account_kind": login.account_kind}))
+    audit(ctx.db()).record("oidc.refused", subject.account.id, client_id=client.client_id,
+                           shortfalls=[s.code for s in shortfalls], cert_level=login.cert_level,
+                           account_kind=login.account_kind)
 
 
 def _refusal(shortfalls, redirect_uri) -> OAuth2Error:

@@ -14,7 +14,7 @@ from binding.oauth.clients import ClientCache
 from binding.oauth.keys import SigningKeyCache
 from config import Settings
 
-from ..session import services
+from ..services import services
 
 
 @dataclass

@@ -11,11 +11,11 @@ from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, ClientCredenti
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 from authlib.oidc.core.grants import OpenIDCode
 
-from binding.oauth import LoginContext, user_claims
+from binding.oauth import user_claims
 from binding.oauth.config import USER_SCOPES
 
 from . import context as ctx
-from .tokens import Subject, TokenView, login_kind, subject_for, ts
+from .tokens import Subject, TokenView, login_kind, login_of, subject_for, ts
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
@@ -62,9 +62,7 @@ class CodeGrant(AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code):
         """None (Authlib: invalid_grant) when the account was disabled since the code was issued."""
-        login = LoginContext(authorization_code.sid, authorization_code.auth_time, authorization_code.cert_level,
-                             tuple(authorization_code.amr.split()), authorization_code.account_kind)
-        return subject_for(authorization_code.account_id, login)
+        return subject_for(authorization_code.account_id, login_of(authorization_code))
 
 
 class BrokerOpenIDCode(OpenIDCode):

@@ -43,9 +43,9 @@ def logout_token(keys: KeyStore, issuer: str, client, sub: str, sid: str, now) -
         "exp": int((now + LOGOUT_TOKEN_TTL).timestamp()), "jti": generate_token(24),
         "sub": sub, "sid": sid, "events": {EVENT: {}},
     }
-    row = keys.active_row(client.signing_alg)
-    header = {"alg": client.signing_alg, "typ": "logout+jwt", "kid": row.kid}
-    return jwt.encode(header, claims, keys.signing_key(client.signing_alg), algorithms=[client.signing_alg])
+    kid, key = keys.signing(client.signing_alg)
+    header = {"alg": client.signing_alg, "typ": "logout+jwt", "kid": kid}
+    return jwt.encode(header, claims, key, algorithms=[client.signing_alg])
 
 
 class BackchannelSender:
@@ -86,8 +86,8 @@ class BackchannelSender:
         out = []
         with transaction(s.sessions) as db:
             rows = GrantStore(db, p.oidc, s.clock).end_sessions(sids)
-            directory = ClientDirectory(db, s.clock, p.config_clients)
-            keys = KeyStore(db, p.oidc, s.clock)
+            directory = ClientDirectory(db, s.clock, p.config_clients, p.client_cache)
+            keys = KeyStore(db, p.oidc, s.clock, p.key_cache)
             for row in rows:
                 client = directory.get(row.client_id)
                 if client is None or not client.backchannel_logout_uri:

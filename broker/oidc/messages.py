@@ -1,7 +1,6 @@
-"""Page strings of the OIDC provider, merged into ``broker.messages.MESSAGES``."""
-from ..messages import MESSAGES
+"""Page strings of the OIDC provider, added by ``broker.oidc.register``."""
 
-MESSAGES.update({
+OIDC_MESSAGES: dict[str, tuple[str, str]] = {
     "oidc.request_error.title": ("无法完成登录请求", "This sign-in request cannot be completed"),
     "oidc.request_error.body": ("发起登录的系统提供的信息有误（例如未登记的应用或回调地址），为保护您的账号，我们不会把您带回该系统。",
                                 "The portal that sent you here made an invalid request (for example an unknown "
@@ -44,4 +43,4 @@ MESSAGES.update({
     "oidc.logged_out.title": ("您已退出登录", "You are signed out"),
     "oidc.logged_out.refused": ("发起退出的系统提供的返回地址未登记，因此未自动跳转。",
                                 "The return address given by the portal is not registered, so you were not sent back."),
-})
+}

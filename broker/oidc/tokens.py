@@ -17,7 +17,7 @@ from joserfc import jwt
 
 from binding.accounts import can_sign_in
 from binding.models import Account
-from binding.oauth import LoginContext, OAuthGrant, OAuthToken, acr_for_level
+from binding.oauth import AuthorizationCode, LoginContext, OAuthGrant, OAuthToken, acr_for_level
 
 from . import context as ctx
 
@@ -45,7 +45,8 @@ def subject_for(account_id: int | None, login: LoginContext | None) -> Subject |
     return Subject(account, login) if can_sign_in(account) else None
 
 
-def login_of(grant: OAuthGrant) -> LoginContext | None:
+def login_of(grant: OAuthGrant | AuthorizationCode) -> LoginContext | None:
+    """The login a grant or code was based on (the columns ``GrantStore`` writes); None: no login."""
     if grant.sid is None:
         return None
     return LoginContext(grant.sid, grant.auth_time, grant.cert_level, tuple((grant.amr or "").split()),

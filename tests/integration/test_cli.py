@@ -139,3 +139,18 @@ def test_config_reference_prints_every_setting():
     assert result.exit_code == 0
     for env, key, _ in setting_reference():
         assert f"| `{env}` | `{key}` |" in result.output
+
+
+def test_db_purge_deletes_old_outbox_messages_and_keeps_recent_ones(infra, db):
+    from datetime import timedelta
+
+    from binding.models import OutboxMessage
+
+    now = system_clock()
+    with transaction(db) as session:
+        session.add(OutboxMessage(channel="sms", recipient="13900000000", body="old", created_at=now - timedelta(days=8)))
+        session.add(OutboxMessage(channel="sms", recipient="13900000000", body="new", created_at=now - timedelta(days=1)))
+    result = _broker(infra, "db", "purge", "--older-than-days", "7")
+    assert result.exit_code == 0 and "1 outbox message(s)" in result.output
+    with db() as session:
+        assert session.scalars(select(OutboxMessage.body)).all() == ["new"]
