@@ -6,12 +6,13 @@ import re
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
-from flask import g, jsonify, redirect, request, session
+from flask import g, jsonify, redirect, render_template, request, session
 from sqlalchemy.orm import Session
 
 from binding.db import transaction
 from binding.identifiers import mask_email, mask_phone
 
+from ..csrf import csrf_token
 from ..errors import wants_json
 from ..session import services
 
@@ -87,4 +88,12 @@ def take_draft(page: str) -> tuple[dict[str, str], str | None]:
     if not isinstance(draft, dict) or draft.get("page") != page:
         return {}, None
     return dict(draft.get("fields") or {}), draft.get("notice")
+
+
+def show_form(template: str, page: str, **context: Any):
+    """GET of a form page: the CSRF token for programs, else the page with any kept draft."""
+    if wants_json():
+        return jsonify(csrf_token=csrf_token())
+    fields, notice = take_draft(page)
+    return render_template(template, form=fields, notice=notice, **context)
 

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from flask import jsonify, render_template, request
+from flask import request
 
 from binding.accounts import local_cert_level
 
 from .. import captcha
-from ..csrf import csrf_token
-from ..errors import form_page, wants_json
+from ..errors import form_page
 from ..session import sign_in
-from .helpers import account_service, ip_needs_captcha, next_param, request_data, signed_in, take_draft
+from .helpers import account_service, ip_needs_captcha, next_param, request_data, show_form, signed_in
 from .schemas import CodeLogin, EmailCodeLogin, PasswordLogin, load
 from .sending import send_code
 from .views import auth_url, bp
@@ -65,10 +64,7 @@ class _AskedWhenShown:
 
 
 def _show(tab: str, nxt: str):
-    if wants_json():
-        return jsonify(csrf_token=csrf_token())
-    fields, notice = take_draft("login")
-    return render_template(TEMPLATE, form=fields, notice=notice, **_context(tab, nxt))
+    return show_form(TEMPLATE, "login", **_context(tab, nxt))
 
 
 def _with_password(data: Mapping[str, Any], nxt: str):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import jsonify, redirect, render_template, request
 
-from ..csrf import csrf_token
 from ..errors import form_page, wants_json
 from ..session import end_account_sessions
-from .helpers import account_service, next_param, request_data, take_draft
+from .helpers import account_service, next_param, request_data, show_form
 from .schemas import PasswordReset, load
 from .sending import send_code
 from .views import auth_url, bp
@@ -19,10 +18,7 @@ TEMPLATE = "auth/forgot.html"
 def forgot_password():
     nxt = next_param()
     if request.method == "GET":
-        if wants_json():
-            return jsonify(csrf_token=csrf_token())
-        fields, notice = take_draft("forgot")
-        return render_template(TEMPLATE, form=fields, notice=notice, next=nxt)
+        return show_form(TEMPLATE, "forgot", next=nxt)
     data = request_data()
     if data.get("action") == "send_code":
         return send_code(purpose="reset", page="forgot", template=TEMPLATE, context={"next": nxt},

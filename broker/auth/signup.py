@@ -1,14 +1,13 @@
 """GET/POST /register: phone + SMS code, username, password, user type (DOMAIN rule 1)."""
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import request
 
 from binding.accounts import local_cert_level
 
-from ..csrf import csrf_token
-from ..errors import form_page, wants_json
+from ..errors import form_page
 from ..session import sign_in
-from .helpers import account_service, next_param, request_data, signed_in, take_draft
+from .helpers import account_service, next_param, request_data, show_form, signed_in
 from .schemas import Registration, load
 from .sending import send_code
 from .views import auth_url, bp
@@ -20,10 +19,7 @@ TEMPLATE = "auth/register.html"
 def register():
     nxt = next_param()
     if request.method == "GET":
-        if wants_json():
-            return jsonify(csrf_token=csrf_token())
-        fields, notice = take_draft("register")
-        return render_template(TEMPLATE, form=fields, notice=notice, next=nxt)
+        return show_form(TEMPLATE, "register", next=nxt)
     data = request_data()
     if data.get("action") == "send_code":
         return send_code(purpose="register", page="register", template=TEMPLATE, context={"next": nxt},
