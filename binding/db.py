@@ -1,12 +1,16 @@
 """Engine and session factory. SQLite in the instance folder by default, PostgreSQL via DATABASE_URL."""
 from __future__ import annotations
 
+import functools
 import os
+import sqlite3
+import threading
 from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -19,16 +23,28 @@ def database_url(configured: str, instance_path: str) -> str:
     return "sqlite:///" + os.path.join(instance_path, "broker.sqlite3")
 
 
-def make_engine(url: str) -> Engine:
+BUSY_TIMEOUT_SECONDS = 30
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "normal", read_only: bool = False) -> Engine:
     """An engine whose errors never carry the statement's parameters (phones, emails, hashes):
-    ``hide_parameters`` keeps them out of exception texts and so out of the logs."""
+    ``hide_parameters`` keeps them out of exception texts and so out of the logs.
+
+    SQLite runs in WAL mode with ``synchronous`` NORMAL by default (the SQLite documentation's
+    advice for WAL; the setting ``sqlite_synchronous``): a commit is durable against an
+    application crash, not against a power cut, and the database never corrupts. FULL fsyncs
+    every commit while holding the write lock (README "Performance").
+
+    ``read_only`` (SQLite; see ``make_read_engine``): connections with ``query_only`` set for
+    good, whose transactions begin DEFERRED and never wait for the write lock."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                               hide_parameters=True)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        # SQLite: take the write lock at BEGIN so read-then-write transactions serialise
-        # instead of failing with "database is locked" on upgrade.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        engine = create_engine(url, hide_parameters=True, connect_args={
+            "timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False,
+            "factory": _gated_connection_class(path, read_only)})
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, synchronous=sqlite_synchronous,
+                                                          read_only=read_only))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     # No pool_pre_ping: it cost a ``SELECT 1`` round trip on every checkout (every request).
     # pool_recycle replaces connections older than 5 minutes instead, before a server or proxy
@@ -37,17 +53,125 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_recycle=300, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+class _WriteGate:
+    """One SQLite writer at a time in this process, handed over at once.
+
+    Every write transaction takes the database write lock at BEGIN (``BEGIN IMMEDIATE``, so
+    read-then-write transactions serialise instead of failing on upgrade). Threads that find
+    the lock taken would sleep in SQLite's busy handler, which backs off up to 100 ms and so
+    leaves the CPU idle after the lock is free again (README "Performance"); waiting on this
+    lock instead wakes the next writer when the last one commits. Other processes still meet
+    SQLite's own lock and busy timeout."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.owner: int | None = None
+
+    def acquire(self) -> None:
+        me = threading.get_ident()
+        if self.owner == me:   # a second write transaction in one thread could never start
+            raise _locked("database is locked: this thread already has a write transaction open")
+        if not self._lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            raise _locked("database is locked")
+        self.owner = me
+
+    def release(self) -> None:
+        self.owner = None
+        self._lock.release()
+
+
+def _locked(message: str) -> OperationalError:
+    """SQLAlchemy's error for what SQLite itself would have answered after its busy timeout."""
+    return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(message))
+
+
+_GATES: dict[str, _WriteGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+class _GatedConnection(sqlite3.Connection):
+    """A sqlite3 connection that holds its file's ``_WriteGate`` from BEGIN IMMEDIATE until
+    COMMIT or ROLLBACK (or close). A read-only engine's connections begin DEFERRED, outside
+    the gate: in WAL mode readers never wait for the writer."""
+
+    gate: _WriteGate
+    read_only = False
+    holds_gate = False
+
+    def begin(self) -> None:
+        if self.read_only:
+            self.execute("BEGIN")
+            return
+        self.gate.acquire()
+        self.holds_gate = True
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self.holds_gate:
+            self.holds_gate = False
+            self.gate.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+
+def _gated_connection_class(path: str, read_only: bool) -> type[_GatedConnection]:
+    """A connection class sharing one gate per database file (engines of one file in one process)."""
+    key = os.path.abspath(path) if path else ""
+    with _GATES_LOCK:
+        gate = _GATES.setdefault(key, _WriteGate())
+    return type("GatedConnection", (_GatedConnection,), {"gate": gate, "read_only": read_only})
+
+
+def _sqlite_begin(conn) -> None:
+    conn.connection.dbapi_connection.begin()
+
+
+def _sqlite_pragmas(dbapi_conn, _record, *, synchronous: str, read_only: bool) -> None:
     dbapi_conn.isolation_level = None  # let the "begin" listener issue BEGIN itself
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=" + {"normal": "NORMAL", "full": "FULL"}[synchronous])
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+    if read_only:   # set once per connection: changing it expires every prepared statement
+        cur.execute("PRAGMA query_only=ON")
     cur.close()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def make_read_engine(engine: Engine) -> Engine:
+    """The engine for requests that only read (userinfo, introspection, JWKS, the read step of
+    a password login): on SQLite a second engine on the same file whose connections neither take
+    nor wait for the write lock (dispose it too); elsewhere ``engine`` with READ ONLY
+    transactions. A write in one fails instead of silently serialising (``query_only``)."""
+    if engine.dialect.name == "sqlite":
+        return make_engine(engine.url.render_as_string(hide_password=False), read_only=True)
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(postgresql_readonly=True)
+    return engine
 
 
 @contextmanager

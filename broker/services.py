@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from binding.db import database_url, make_engine, make_session_factory
+from binding.db import database_url, make_engine, make_read_engine, make_session_factory
 from config import Clock, Settings, system_clock
 
 from .storage import connect_redis
@@ -27,9 +27,16 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    read_engine: Engine                    # for requests that only read (binding.db.make_read_engine)
+    read_sessions: sessionmaker[Session]
     redis: redis.Redis
     clock: Clock
     instance_path: str
+
+    def dispose(self) -> None:
+        """Close the database connections (both engines)."""
+        self.read_engine.dispose()
+        self.engine.dispose()
 
 
 def services_of(app: Flask) -> Services:
@@ -45,11 +52,15 @@ def services() -> Services:
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     instance_path = instance_folder(settings)
     settings = with_secret_key(settings, instance_path)
-    engine = make_engine(database_url(settings.database_url, instance_path))
+    engine = make_engine(database_url(settings.database_url, instance_path),
+                         sqlite_synchronous=settings.sqlite_synchronous)
+    read_engine = make_read_engine(engine)
     return Services(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
+        read_engine=read_engine,
+        read_sessions=make_session_factory(read_engine),
         redis=connect_redis(settings.redis_url, instance_path),
         clock=clock or system_clock,
         instance_path=instance_path,

@@ -108,6 +108,9 @@ class Settings:
     issuer: str = "http://127.0.0.1:5000"
     database_url: str = ""
     redis_url: str = ""
+    # Embedded SQLite only: "normal" (WAL's recommended setting: an application crash loses
+    # nothing, a power cut may lose the last commits, never corrupts) or "full" (fsync per commit).
+    sqlite_synchronous: str = "normal"
     instance_path: str = ""
     demo: bool = False
     demo_captcha: str = ""
@@ -150,6 +153,7 @@ _TOP_LEVEL_ENV = {
     "issuer": "BROKER_ISSUER",
     "database_url": "DATABASE_URL",
     "redis_url": "REDIS_URL",
+    "sqlite_synchronous": "BROKER_SQLITE_SYNCHRONOUS",
     "instance_path": "BROKER_INSTANCE",
     "demo": "BROKER_DEMO",
     "demo_captcha": "BROKER_DEMO_CAPTCHA",
@@ -162,6 +166,7 @@ _SECTIONS = ("lockout", "codes", "password", "session", "captcha", "sms", "email
 # ``[oidc]`` and ``[[clients]]`` (binding.oauth.config), ``[[providers]]`` (providers.registry).
 EXTRA_TABLES = ("oidc", "clients", "providers")
 _ENVS = ("development", "test", "production")
+SQLITE_SYNCHRONOUS = ("normal", "full")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SMS_GATEWAYS = ("outbox", "webhook")
 _EMAIL_GATEWAYS = ("outbox", "smtp")
@@ -366,6 +371,9 @@ def _validate(s: Settings) -> list[str]:
         problems.append("BROKER_DEFAULT_LOCALE: must be zh or en")
     if s.log_level.upper() not in _LOG_LEVELS:
         problems.append(f"BROKER_LOG_LEVEL: must be one of {', '.join(_LOG_LEVELS)}, got {s.log_level!r}")
+    if s.sqlite_synchronous not in SQLITE_SYNCHRONOUS:
+        problems.append(f"BROKER_SQLITE_SYNCHRONOUS: must be one of {', '.join(SQLITE_SYNCHRONOUS)}, "
+                        f"got {s.sqlite_synchronous!r}")
     if not 0 <= s.trusted_proxies <= 10:
         problems.append("BROKER_TRUSTED_PROXIES: the number of proxies in front of the broker, 0 to 10")
     for section in _SECTIONS:

@@ -76,7 +76,7 @@ def app(settings, clock, engine):
     app = create_app(settings, clock=clock)
     app.config["TESTING"] = True
     yield app
-    app.extensions["tongxing"].engine.dispose()
+    app.extensions["tongxing"].dispose()
 
 
 @pytest.fixture

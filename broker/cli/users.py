@@ -67,7 +67,7 @@ def disable(login: str) -> None:
                 revoke_account_tokens(db, account.id, "account_disabled")
             app.extensions["tongxing.oidc"].backchannel.wait()   # the logout tokens leave before we exit
     finally:
-        services.engine.dispose()
+        services.dispose()
     click.echo(f"{login}: disabled ({len(ended)} session(s) ended)")
 
 

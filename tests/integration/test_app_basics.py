@@ -54,7 +54,7 @@ def build(infra, clock, engine):
 
     yield make
     for app in made:
-        app.extensions["tongxing"].engine.dispose()
+        app.extensions["tongxing"].dispose()
 
 
 def _wrong_password_from(client, forwarded_for: str, login: str):

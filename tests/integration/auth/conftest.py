@@ -129,4 +129,4 @@ def make_app(infra, clock, engine):
 
     yield build
     for app in made:
-        app.extensions["tongxing"].engine.dispose()
+        app.extensions["tongxing"].dispose()

@@ -106,7 +106,7 @@ first_party = true
     listed = _broker(infra, "clients", "list", config=str(toml)).output
     assert "toml-portal" in listed and "config" in listed
     assert _broker(infra, "clients", "remove", "toml-portal", config=str(toml)).exit_code == 1
-    app.extensions["tongxing"].engine.dispose()
+    app.extensions["tongxing"].dispose()
 
 
 @pytest.mark.parametrize("clients, message", [

@@ -86,6 +86,13 @@ def test_unreadable_config_file_is_named(tmp_path):
     assert problems[0].startswith("BROKER_CONFIG:") and "missing.toml" in problems[0]
 
 
+def test_sqlite_durability_is_normal_or_full():
+    assert load_settings({}).sqlite_synchronous == "normal"
+    assert load_settings({"BROKER_SQLITE_SYNCHRONOUS": "full"}).sqlite_synchronous == "full"
+    problems = _problems({"BROKER_SQLITE_SYNCHRONOUS": "off"})
+    assert any(p.startswith("BROKER_SQLITE_SYNCHRONOUS: must be one of normal, full") for p in problems)
+
+
 def test_ip_threshold_must_stay_above_one_accounts_failures():
     problems = _problems({"BROKER_LOCKOUT_IP_FAILURE_THRESHOLD": "5"})
     assert any(p.startswith("BROKER_LOCKOUT_IP_FAILURE_THRESHOLD") for p in problems)

@@ -1,0 +1,124 @@
+"""binding.db: one SQLite writer at a time handed over at once, read-only sessions that never
+wait for it (and refuse writes on both databases), and the SQLite durability setting."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from binding.db import make_engine, make_read_engine, make_session_factory, transaction
+from binding.models import AuditEvent
+from tests.support.clock import FrozenClock
+
+
+
+def _is_sqlite(engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _event(name: str) -> AuditEvent:
+    return AuditEvent(at=FrozenClock()(), event=name, account_id=None, detail={})
+
+
+def _count(db, name: str) -> int:
+    with db() as session:
+        return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.event == name))
+
+
+def test_a_second_writer_waits_for_the_first_and_then_proceeds(engine, db):
+    """Two concurrent write transactions both succeed, one after the other (no "database is
+    locked", no lost write), whichever database."""
+    first_holds, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first():
+        try:
+            with transaction(db) as session:
+                session.add(_event("first"))
+                session.flush()
+                first_holds.set()
+                release.wait(5)
+        except BaseException as exc:   # surfaced below
+            errors.append(exc)
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert first_holds.wait(5)
+    second_done = threading.Event()
+
+    def second():
+        with transaction(db) as session:
+            session.add(_event("second"))
+        second_done.set()
+
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    if _is_sqlite(engine):   # SQLite: one writer; the second waits for the first's commit
+        assert not second_done.wait(0.3)
+    release.set()
+    holder.join(5)
+    waiter.join(5)
+    assert not errors and second_done.is_set()
+    assert _count(db, "first") == 1 and _count(db, "second") == 1
+
+
+def test_a_nested_write_transaction_in_one_thread_fails_at_once_on_sqlite(engine, db):
+    """It could never start (the outer one holds the lock): an immediate error instead of a
+    30-second wait."""
+    if not _is_sqlite(engine):
+        pytest.skip("SQLite's single writer")
+    with transaction(db) as outer:
+        outer.add(_event("outer"))
+        outer.flush()
+        started = time.monotonic()
+        with pytest.raises(DBAPIError, match="already has a write transaction open"):
+            with transaction(db) as inner:
+                inner.add(_event("inner"))
+                inner.flush()
+        assert time.monotonic() - started < 1
+    assert _count(db, "outer") == 1 and _count(db, "inner") == 0
+
+
+@pytest.fixture
+def reader(engine):
+    read_engine = make_read_engine(engine)
+    yield make_session_factory(read_engine)
+    if read_engine is not engine:
+        read_engine.dispose()
+
+
+def test_read_only_sessions_read_while_a_writer_holds_the_lock(reader, db):
+    with transaction(db) as session:
+        session.add(_event("committed"))
+    with transaction(db) as writer:
+        writer.add(_event("uncommitted"))
+        writer.flush()
+        result: list[int] = []
+        thread = threading.Thread(target=lambda: result.append(_count(reader, "committed")))
+        thread.start()
+        thread.join(5)
+        assert result == [1]   # answered while the write transaction is still open
+
+
+def test_read_only_sessions_refuse_writes(reader, db):
+    with pytest.raises(DBAPIError):
+        with transaction(reader) as session:
+            session.add(_event("sneaked"))
+    assert _count(db, "sneaked") == 0
+    with transaction(db) as session:   # writers are not affected
+        session.add(_event("after"))
+    assert _count(db, "after") == 1
+
+
+@pytest.mark.parametrize("setting, pragma", [("normal", 1), ("full", 2)])
+def test_sqlite_synchronous_setting(tmp_path, setting, pragma):
+    engine = make_engine(f"sqlite:///{tmp_path}/s.sqlite3", sqlite_synchronous=setting)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == pragma
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    finally:
+        engine.dispose()
