@@ -49,6 +49,13 @@ class AccountStatus:
     DISABLED = "disabled"
 
 
+def can_sign_in(account) -> bool:
+    """THE rule, without raising: only an active account may sign in or keep using a login
+    (sessions, OAuth tokens, refresh) (issue 2 "Lockout", last point). ``account``: an Account,
+    or any row with its ``status``; None (no account) may not. ``binding.accounts`` re-exports it."""
+    return account is not None and account.status == AccountStatus.ACTIVE
+
+
 class Account(Base):
     """A local account held by the broker (rule 1)."""
 

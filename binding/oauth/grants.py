@@ -11,14 +11,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session, contains_eager
 
-from binding.models import Account, AuditEvent
+from binding.models import Account, AuditEvent, can_sign_in
 from config import Clock
 
+from . import statements as sql
 from .config import OidcSettings
 from .models import AuthorizationCode, OAuthGrant, OAuthToken, SessionClient, secret_hash
+
+
+@dataclass(frozen=True)
+class GrantRef:
+    """What issuing tokens into a grant needs of it."""
+
+    id: int
+    client_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ClaimedRefresh:
+    scope: str     # the scope of the refresh token presented
+    grant: Row     # its grant: ``statements.CLAIMED_REFRESH_GRANT`` columns
+    subject: str   # the public id of the grant's account (``sub``)
 
 
 @dataclass(frozen=True)
@@ -63,38 +80,31 @@ class GrantStore:
         self.db.flush()
         return row
 
-    def claim_code(self, code: str, client_id: str) -> AuthorizationCode | None:
-        """The code, now marked used; None when unknown, for another client, expired or replayed.
+    def claim_code(self, code: str, client_id: str) -> Row | None:
+        """The code (a row of ``statements.CLAIMED_CODE`` columns), now marked used; None when
+        unknown, for another client, expired or replayed.
 
-        Two statements: the conditional UPDATE that claims it, then one SELECT of the code with
-        its account (so ``session.get(Account, ...)`` afterwards needs no query)."""
+        One conditional ``UPDATE ... RETURNING`` claims it, so two concurrent exchanges cannot
+        both win; only a failed claim looks further (a replay revokes what the first use made)."""
         now = self.clock()
         hashed = secret_hash(code)
-        claimed = self.db.execute(
-            update(AuthorizationCode).where(AuthorizationCode.code_hash == hashed,
-                                            AuthorizationCode.client_id == client_id,
-                                            AuthorizationCode.used_at.is_(None))
-            .values(used_at=now).execution_options(synchronize_session=False)).rowcount
-        row = self.db.execute(
-            select(AuthorizationCode, Account).outerjoin(Account, Account.id == AuthorizationCode.account_id)
-            .where(AuthorizationCode.code_hash == hashed)
-            .execution_options(populate_existing=True)).scalars().first()
-        if row is None or row.client_id != client_id:
+        claimed = self.db.connection().execute(
+            sql.CLAIM_CODE, {"p_hash": hashed, "p_client": client_id, "p_now": now}).first()
+        if claimed is None:
+            row = self.db.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == hashed))
+            if row is not None and row.client_id == client_id:
+                self._on_code_replay(row)
             return None
-        if claimed != 1:
-            self._on_code_replay(row)
-            return None
-        if now >= row.expires_at:
-            return None
-        return row
+        return claimed if now < claimed.expires_at else None
 
     def _on_code_replay(self, row: AuthorizationCode) -> None:
         self.db.add(AuditEvent(at=self.clock(), event="oidc.code_replayed", account_id=row.account_id,
                                detail={"client_id": row.client_id}))
-        if row.grant_id is not None:
+        grant = self.db.scalar(select(OAuthGrant).where(OAuthGrant.code_id == row.id))
+        if grant is None and row.grant_id is not None:   # a grant made before migration 0006
             grant = self.db.get(OAuthGrant, row.grant_id)
-            if grant is not None:
-                self.revoke_grant(grant, "code_replay")
+        if grant is not None:
+            self.revoke_grant(grant, "code_replay")
 
     def nonce_used(self, client_id: str, nonce: str) -> bool:
         return self.db.scalar(select(AuthorizationCode.id).where(
@@ -102,64 +112,56 @@ class GrantStore:
 
     # --- grants and tokens ----------------------------------------------------------------
     def start_grant(self, *, client_id: str, grant_type: str, scope: str, account_id: int | None = None,
-                    login: LoginContext | None = None) -> OAuthGrant:
+                    login: LoginContext | None = None, code_id: int | None = None) -> GrantRef:
+        """A new grant; ``code_id``: the code whose exchange creates it (its replay revokes it)."""
         now = self.clock()
-        grant = OAuthGrant(
-            client_id=client_id, account_id=account_id, grant_type=grant_type, scope=scope, created_at=now,
-            expires_at=now + timedelta(seconds=self.settings.refresh_absolute_seconds),
-            **_login_columns(login),
-        )
-        self.db.add(grant)
-        self.db.flush()
-        return grant
+        expires_at = now + timedelta(seconds=self.settings.refresh_absolute_seconds)
+        grant_id = self.db.connection().execute(sql.INSERT_GRANT, {
+            "client_id": client_id, "account_id": account_id, "grant_type": grant_type, "scope": scope,
+            "created_at": now, "expires_at": expires_at, "revoked_at": None, "revoked_reason": None,
+            "code_id": code_id, **_login_columns(login)}).scalar_one()
+        return GrantRef(grant_id, client_id, expires_at)
 
-    def save_token(self, grant: OAuthGrant, *, access_token: str, jti: str, expires_in: int, scope: str,
-                   refresh_token: str | None) -> OAuthToken:
+    def save_token(self, grant: GrantRef, *, access_token: str, jti: str, expires_in: int, scope: str,
+                   refresh_token: str | None) -> None:
         now = self.clock()
         refresh_expires = None
         if refresh_token:
             refresh_expires = min(now + timedelta(seconds=self.settings.refresh_idle_seconds), grant.expires_at)
-        row = OAuthToken(
-            grant_id=grant.id, client_id=grant.client_id, access_token_hash=secret_hash(access_token), jti=jti,
-            refresh_token_hash=secret_hash(refresh_token) if refresh_token else None, scope=scope,
-            issued_at=now, access_expires_at=now + timedelta(seconds=expires_in),
-            refresh_expires_at=refresh_expires,
-        )
-        self.db.add(row)
-        self.db.flush()
-        return row
+        self.db.connection().execute(sql.INSERT_TOKEN, {
+            "grant_id": grant.id, "client_id": grant.client_id, "access_token_hash": secret_hash(access_token),
+            "jti": jti, "refresh_token_hash": secret_hash(refresh_token) if refresh_token else None,
+            "scope": scope, "issued_at": now, "access_expires_at": now + timedelta(seconds=expires_in),
+            "refresh_expires_at": refresh_expires, "refresh_used_at": None, "revoked_at": None})
 
-    def claim_refresh(self, refresh_token: str, client_id: str) -> OAuthToken | None:
-        """The token row of a live refresh token, now marked used (rotation). A used one
-        presented again revokes its grant; None for unknown, foreign, expired or revoked.
+    def claim_refresh(self, refresh_token: str, client_id: str) -> ClaimedRefresh | None:
+        """The live refresh token's scope and grant, the token now marked used (rotation). A used
+        one presented again revokes its grant (RFC 9700 §4.14.2); None for unknown, foreign,
+        expired or revoked tokens and when the grant's account may no longer sign in.
 
-        Two statements: the conditional UPDATE that claims it, then one SELECT of the token,
-        its grant and its account (read after the claim, so a revocation committed meanwhile
-        is seen)."""
+        One conditional ``UPDATE ... RETURNING`` claims it, then one SELECT of its grant and
+        account (read after the claim, so a revocation committed meanwhile is seen)."""
         now = self.clock()
         hashed = secret_hash(refresh_token)
-        claimed = self.db.execute(
-            update(OAuthToken).where(OAuthToken.refresh_token_hash == hashed, OAuthToken.client_id == client_id,
-                                     OAuthToken.refresh_used_at.is_(None))
-            .values(refresh_used_at=now).execution_options(synchronize_session=False)).rowcount
-        row = self._token_with_grant(OAuthToken.refresh_token_hash == hashed)
-        if row is None or row.client_id != client_id:
+        connection = self.db.connection()
+        claimed = connection.execute(sql.CLAIM_REFRESH, {"p_hash": hashed, "p_client": client_id, "p_now": now}).first()
+        if claimed is None:
+            self._on_refresh_claim_failed(hashed, client_id, now)
             return None
-        if claimed != 1:
-            self.db.add(AuditEvent(at=now, event="oidc.refresh_reused", account_id=row.grant.account_id,
-                                   detail={"client_id": client_id, "grant_id": row.grant_id}))
-            self.revoke_grant(row.grant, "refresh_reuse")
+        grant = connection.execute(sql.GRANT_WITH_SUBJECT, {"p_grant": claimed.grant_id}).first()
+        if (grant is None or grant.revoked_at is not None or claimed.refresh_expires_at is None
+                or now >= claimed.refresh_expires_at or now >= grant.expires_at or not can_sign_in(grant)):
             return None
-        if not self.refresh_alive(row):
-            return None
-        return row
+        return ClaimedRefresh(scope=claimed.scope, grant=grant, subject=grant.subject)
 
-    def refresh_alive(self, row: OAuthToken) -> bool:
-        now = self.clock()
-        # row.revoked_at concerns the access token only (RFC 7009 lets a client revoke just that).
-        return (row.refresh_token_hash is not None and row.grant.revoked_at is None
-                and row.refresh_expires_at is not None and now < row.refresh_expires_at
-                and now < row.grant.expires_at)
+    def _on_refresh_claim_failed(self, hashed: str, client_id: str, now: datetime) -> None:
+        """RFC 9700 §4.14.2: a used refresh token presented again revokes its whole grant."""
+        row = self._token_with_grant(OAuthToken.refresh_token_hash == hashed)
+        if row is None or row.client_id != client_id or row.refresh_used_at is None:
+            return
+        self.db.add(AuditEvent(at=now, event="oidc.refresh_reused", account_id=row.grant.account_id,
+                               detail={"client_id": client_id, "grant_id": row.grant_id}))
+        self.revoke_grant(row.grant, "refresh_reuse")
 
     def find_access(self, token: str) -> OAuthToken | None:
         return self._token_with_grant(OAuthToken.access_token_hash == secret_hash(token))
@@ -238,4 +240,5 @@ def revoke_grants(db: Session, now: datetime, reason: str, *where) -> int:
     return len(grants)
 
 
-__all__ = ["GrantStore", "LoginContext", "revoke_grant", "revoke_grants"]
+__all__ = ["ClaimedRefresh", "GrantRef", "GrantStore", "LoginContext",
+           "revoke_grant", "revoke_grants"]

@@ -135,7 +135,8 @@ class AuthorizationCode(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    grant_id: Mapped[int | None] = mapped_column(Integer)  # the grant its exchange created
+    # The grant its exchange created, for grants made before migration 0006 (now OAuthGrant.code_id).
+    grant_id: Mapped[int | None] = mapped_column(Integer)
 
     # --- the Authlib AuthorizationCodeMixin protocol ---------------------------------------
     def get_redirect_uri(self) -> str:
@@ -192,6 +193,8 @@ class OAuthGrant(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # absolute lifetime of refreshes
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    # The code whose exchange created it: a replay of that code revokes it (RFC 6749 §4.1.2).
+    code_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class OAuthToken(Base):

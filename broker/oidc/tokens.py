@@ -9,14 +9,15 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import secrets
 from dataclasses import dataclass
 
-from authlib.common.security import generate_token
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from joserfc import jwt
 
 from binding.accounts import can_sign_in
 from binding.models import Account
+from binding.oauth.statements import SUBJECT
 from binding.oauth import AuthorizationCode, LoginContext, OAuthGrant, OAuthToken, acr_for_level
 
 from . import context as ctx
@@ -121,13 +122,44 @@ def find_token(token: str, hint: str | None) -> TokenView | None:
     return None
 
 
+def subject_row(account_id: int | None):
+    """The columns of ``account_id`` that tokens and claims read (``statements.SUBJECT_COLUMNS``);
+    None when it is gone or may not sign in (``can_sign_in``). One prebuilt Core SELECT: the
+    token endpoint's hot path needs no ORM object."""
+    if account_id is None:
+        return None
+    row = ctx.db().connection().execute(SUBJECT, {"p_account": account_id}).first()
+    return row if can_sign_in(row) else None
+
+
+def access_token_claims(client, subject: str, scope: str, login: LoginContext | None, expires_in: int) -> dict:
+    """RFC 9068 §2.2, plus the login's auth_time, acr and amr (§2.2.1)."""
+    now = ts(ctx.now())
+    claims = {"iss": ctx.provider().issuer, "iat": now, "exp": now + expires_in, "aud": client.client_id,
+              "client_id": client.client_id, "sub": subject, "jti": secrets.token_urlsafe(JTI_BYTES), "scope": scope}
+    if login is not None:
+        claims["auth_time"] = ts(login.auth_time)
+        claims["acr"] = acr_for_level(login.cert_level)
+        claims["amr"] = list(login.amr)
+    return claims
+
+
+def sign_jwt(client, typ: str, claims: dict) -> str:
+    """A JWS with the client's algorithm and the active key of this request (its kid in the header)."""
+    kid, key = ctx.keys().signing(client.signing_alg)
+    return jwt.encode({"alg": client.signing_alg, "typ": typ, "kid": kid}, claims, key,
+                      algorithms=[client.signing_alg])
+
+
+JTI_BYTES = 18    # 24 URL-safe characters
+
+
 class AccessTokens(JWTBearerTokenGenerator):
     """JWT access tokens (RFC 9068 §2), signed with the client's algorithm, dated by the
     injected clock. Refresh tokens are opaque random strings."""
 
     def __init__(self, issuer: str):
-        super().__init__(issuer=issuer, refresh_token_generator=lambda **kw: generate_token(48),
-                         expires_generator=self._expires_in)
+        super().__init__(issuer=issuer, expires_generator=self._expires_in)
 
     @staticmethod
     def _expires_in(client, grant_type) -> int:
@@ -135,20 +167,10 @@ class AccessTokens(JWTBearerTokenGenerator):
         return o.client_credentials_ttl_seconds if grant_type == "client_credentials" else o.access_token_ttl_seconds
 
     def access_token_generator(self, client, grant_type, user, scope):
-        now = ts(ctx.now())
-        claims = {
-            "iss": self.issuer, "iat": now, "exp": now + self._expires_in(client, grant_type),
-            "aud": client.get_client_id(), "client_id": client.get_client_id(),
-            "sub": user.get_user_id() if user else client.get_client_id(),
-            "jti": generate_token(24), "scope": scope,
-        }
-        if user is not None and user.login is not None:
-            claims["auth_time"] = ts(user.login.auth_time)
-            claims["acr"] = acr_for_level(user.login.cert_level)
-            claims["amr"] = list(user.login.amr)
-        kid, key = ctx.keys().signing(client.signing_alg)
-        header = {"alg": client.signing_alg, "typ": "at+jwt", "kid": kid}
-        return jwt.encode(header, claims, key, algorithms=[client.signing_alg])
+        subject = user.get_user_id() if user else client.get_client_id()
+        login = user.login if user is not None else None
+        claims = access_token_claims(client, subject, scope, login, self._expires_in(client, grant_type))
+        return sign_jwt(client, "at+jwt", claims)
 
 
 def jti_of(access_token: str) -> str:
@@ -157,4 +179,5 @@ def jti_of(access_token: str) -> str:
     return json.loads(base64.urlsafe_b64decode(payload))["jti"]
 
 
-__all__ = ["AccessTokens", "Subject", "TokenView", "find_token", "jti_of", "login_of", "subject_for", "ts"]
+__all__ = ["AccessTokens", "Subject", "TokenView", "access_token_claims", "find_token", "jti_of", "login_of",
+           "sign_jwt", "subject_for", "subject_row", "ts"]

@@ -10,6 +10,7 @@ from binding.oauth.config import USER_SCOPES
 from ..csrf import csrf_exempt
 from . import context as ctx
 from .blueprint import bp
+from .token_endpoint import token_response
 
 
 def metadata() -> dict:
@@ -57,7 +58,7 @@ def discovery():
 
 
 @bp.get("/jwks.json")
-@ctx.unit_of_work
+@ctx.unit_of_work(read_only=True)
 def jwks():
     response = jsonify(ctx.keys().jwks())
     response.headers["Cache-Control"] = "public, max-age=60"
@@ -68,12 +69,12 @@ def jwks():
 @csrf_exempt
 @ctx.unit_of_work
 def token():
-    return ctx.provider().server.create_token_response()
+    return token_response()
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
 @csrf_exempt
-@ctx.unit_of_work
+@ctx.unit_of_work(read_only=True)
 def userinfo():
     """OIDC Core §5.3 (GET and POST, bearer token in the Authorization header)."""
     return ctx.provider().server.create_endpoint_response("userinfo")
@@ -81,7 +82,7 @@ def userinfo():
 
 @bp.post("/introspect")
 @csrf_exempt
-@ctx.unit_of_work
+@ctx.unit_of_work(read_only=True)
 def introspect():
     return ctx.provider().server.create_endpoint_response("introspection")
 
