@@ -2,23 +2,27 @@
 unlock / disable (DOMAIN rules 1-5; issue 2 "Local accounts" and "Lockout").
 
 The service works inside the caller's transaction and never commits (use
-``binding.db.transaction``). Refusals are ``binding.errors`` classes with ``field`` set for
-forms. A refusal that records something (failed-login audit rows, a code's wrong tries) is
-marked ``keeps_changes`` so ``transaction`` commits those records before it propagates; every
-other refusal changes nothing.
+``binding.db.transaction``); only ``login_with_password`` runs transactions of its own, so that
+none is open while a password is verified (issue 5). Refusals are ``binding.errors`` classes
+with ``field`` set for forms. A refusal that records something (failed-login audit rows, a
+code's wrong tries) is marked ``keeps_changes`` so ``transaction`` commits those records before
+it propagates; every other refusal changes nothing.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 from redis import Redis
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from config import Clock, Settings
 from lockout import Attempt, IpThrottle, LoginGuard, SendLimiter
@@ -27,9 +31,10 @@ from . import account_messages as msg
 from .account_lookup import find_by_email, find_by_identifier, find_by_login, find_by_phone, find_by_username
 from .audit import Audit
 from .codes import CodeService
+from .db import transaction
 from .errors import CaptchaRequired, Conflict, InvalidCode, ValidationFailed
 from .identifiers import classify_identifier, mask_email, mask_phone, normalise_email, normalise_phone
-from .models import Account, AccountKind, AccountStatus
+from .models import Account, AccountKind, AccountStatus, can_sign_in
 from .notify import Notifier, build_notifier, code_email, code_sms, email_verification
 from .passwords import PasswordHasher, password_problem
 from .usernames import username_problem
@@ -37,12 +42,6 @@ from .usernames import username_problem
 SMS_PURPOSES = ("register", "login", "reset")
 # Stands for the client address where there is none (CLI, scripts): one shared IP bucket.
 NO_IP = "local"
-
-
-def can_sign_in(account: Account | None) -> bool:
-    """THE rule, without raising: only an active account may sign in or keep using a login
-    (sessions, OAuth tokens, refresh) (issue 2 "Lockout", last point)."""
-    return account is not None and account.status == AccountStatus.ACTIVE
 
 
 def ensure_can_sign_in(account: Account) -> None:
@@ -56,6 +55,34 @@ def local_cert_level(account: Account) -> int:
     """Certification level from the local account alone (DOMAIN "Certification levels", `003`):
     1 = has an account, 2 = account + verified phone. Higher levels come from upstream portals."""
     return 2 if account.phone and account.phone_verified else 1
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    """What step 1 of a password login found: the account the identifier names (None: no
+    such account), the hash the password is verified against (None: a dummy verification),
+    the lock subject and the check slot reserved for this attempt."""
+
+    identifier_kind: str
+    account_id: int | None
+    password_hash: str | None = dataclasses.field(repr=False)
+    subject: str
+    attempt: Attempt
+
+
+class PasswordHashChanged(Exception):
+    """Step 3 found another password hash than the one verified: verify against ``check``."""
+
+    def __init__(self, check: PasswordCheck):
+        super().__init__("the password hash changed during the login")
+        self.check = check
+
+
+# Verifications of one login attempt when its account's hash keeps changing under it.
+_MAX_ROUNDS = 3
+# Built once: it runs in every successful password login.
+_ACCOUNT_FOR_UPDATE = (select(Account).where(Account.id == bindparam("account_id")).with_for_update()
+                       .execution_options(populate_existing=True))
 
 
 class AccountService:
@@ -163,13 +190,24 @@ class AccountService:
     # ---- password login (rules 2, 4) ----------------------------------------------------
 
     def login_password(self, identifier: str, password: str, *, captcha_passed: bool) -> Account:
-        """Login by username, phone, email or (legal-person accounts) USCC + password.
+        """Login by username, phone, email or (legal-person accounts) USCC + password, all in the
+        caller's transaction, which stays open while the password is verified: for callers
+        already inside one. Requests use ``login_with_password`` (the same steps, with no
+        transaction open during the verification).
 
         Order (issue 2 "Lockout"): captcha when this IP is over the credential-stuffing
         threshold; then the lock, counted per account whichever identifier was typed, or per
         identifier when none matches (with a dummy verification, so both answer alike); a
         locked subject is refused without checking the password; a wrong password answers
         InvalidCredentials, even the one that starts the lock."""
+        check = self.begin_password_login(identifier, password, captcha_passed=captcha_passed)
+        return _until_current(check, lambda current, final: self.finish_password_login(
+            current, self.verify_password(current, password), final=final))
+
+    def begin_password_login(self, identifier: str, password: str, *, captcha_passed: bool) -> PasswordCheck:
+        """Step 1 of a password login, reading only: the input, the captcha, the account the
+        identifier names and a check slot of the lock (``LoginGuard.begin``). Its refusals
+        (ValidationFailed, CaptchaRequired, AccountLocked) record nothing."""
         errors: dict[str, tuple[str, str]] = {}
         if not (identifier or "").strip():
             errors["username"] = ("请输入用户名、手机号、邮箱或统一社会信用代码",
@@ -187,37 +225,68 @@ class AccountService:
         attempt = self.guard.begin(subject)
         if not attempt.allowed:
             raise msg.locked(attempt.retry_after, attempt.unlock_at)
-        matched, new_hash = self._check_password(account, password)
+        return PasswordCheck(kind, account.id if account is not None else None,
+                             account.password_hash if account is not None else None, subject, attempt)
+
+    def verify_password(self, check: PasswordCheck, password: str) -> tuple[bool, str | None]:
+        """Step 2, touching no database: (matches, new hash to store or None). An identifier
+        without an account (or an account without a password) costs a dummy verification."""
+        return self._verify(check.password_hash, password)
+
+    def finish_password_login(self, check: PasswordCheck, verdict: tuple[bool, str | None], *,
+                              final: bool = True) -> Account:
+        """Step 3, in the write transaction: a wrong password records its failure (login.failed,
+        account.locked; kept although InvalidCredentials is raised); a right one signs in the
+        account as it is NOW (re-read and locked until the commit): refused if disabled since,
+        its rehash stored, login.succeeded recorded.
+
+        **Decision**: when the account's hash is no longer the one verified (a password change
+        or another login's rehash committed in between), nothing is written and
+        ``PasswordHashChanged`` asks the caller to verify the same password against the current
+        hash (the guard slot of step 1 still stands: one check, however many verifications).
+        A right password after a rehash still signs in; the old password after a change is
+        wrong. On the ``final`` round a hash still changing counts as a wrong password."""
+        matched, new_hash = verdict
+        account = self._account_for_update(check.account_id) if matched and check.account_id is not None else None
+        if matched and (account is None or account.password_hash != check.password_hash):
+            if account is not None and not final:
+                raise PasswordHashChanged(dataclasses.replace(check, password_hash=account.password_hash))
+            matched = False
         if not matched:
-            self._password_failed(account, attempt, kind)
+            self._password_failed(check.account_id, check.attempt, check.identifier_kind)
         ensure_can_sign_in(account)
-        self.guard.succeeded(subject)
+        self.guard.succeeded(check.subject)
         if new_hash:  # legacy scheme or old argon2 parameters: store the current kind of hash
             account.password_hash = new_hash
-        self.audit.record("login.succeeded", account.id, method="password", identifier_kind=kind,
+        self.audit.record("login.succeeded", account.id, method="password", identifier_kind=check.identifier_kind,
                           rehashed=bool(new_hash))
         return account
 
+    def _account_for_update(self, account_id: int) -> Account | None:
+        """The account re-read, its row locked until the commit (PostgreSQL ``FOR UPDATE``; a
+        SQLite write transaction excludes every other writer anyway): a concurrent password
+        change or disable either waits for this login (and then ends its session) or is seen."""
+        return self.db.scalar(_ACCOUNT_FOR_UPDATE, {"account_id": account_id})
+
     def _check_password(self, account: Account | None, password: str) -> tuple[bool, str | None]:
-        if account is None or not account.password_hash:
+        return self._verify(account.password_hash if account is not None else None, password)
+
+    def _verify(self, stored_hash: str | None, password: str) -> tuple[bool, str | None]:
+        if not stored_hash:
             self.hasher.dummy_verify(password)
             return False, None
-        return self.hasher.verify(password, account.password_hash)
+        return self.hasher.verify(password, stored_hash)
 
-    def _password_failed(self, account: Account | None, attempt: Attempt, kind: str,
+    def _password_failed(self, account_id: int | None, attempt: Attempt, kind: str,
                          field: str = "password") -> NoReturn:
         """Record a checked-and-wrong password and raise InvalidCredentials (its records kept)."""
-        account_id = account.id if account is not None else None
-        captcha_next = False
-        if self.ip:
-            self.throttle.record_failure(self.ip)
-            captcha_next = self.throttle.needs_captcha(self.ip)
+        captcha_next = bool(self.ip) and self.throttle.record_failure_needs_captcha(self.ip)
         self.audit.record("login.failed", account_id, method="password", identifier_kind=kind,
                           check_number=attempt.check_number)
         if attempt.starts_lock:
             unlock_at = attempt.unlock_at or self.clock() + timedelta(seconds=self.settings.lockout.window_seconds)
-            self.audit.record("account.locked", account_id, subject="account" if account else "identifier",
-                              unlock_at=unlock_at.isoformat())
+            self.audit.record("account.locked", account_id, unlock_at=unlock_at.isoformat(),
+                              subject="account" if account_id is not None else "identifier")
             error = msg.wrong_password_now_locked(unlock_at, attempt.retry_after, field)
         else:
             error = msg.wrong_password(attempt.attempts_left, field)
@@ -298,7 +367,7 @@ class AccountService:
             raise msg.locked(attempt.retry_after, attempt.unlock_at)
         matched, _ = self._check_password(account, old or "")
         if not matched:
-            self._password_failed(account, attempt, "session", field="old_password")
+            self._password_failed(account.id, attempt, "session", field="old_password")
         self.guard.succeeded(subject)
         self._set_password(account, new)
         self.audit.record("password.changed", account.id)
@@ -369,6 +438,47 @@ class AccountService:
         return account
 
 
+def login_with_password(sessions: sessionmaker[Session], service: Callable[[Session], AccountService],
+                        identifier: str, password: str, *, captcha_passed: bool,
+                        read_sessions: sessionmaker[Session] | None = None,
+                        then: Callable[[Session, Account], object] | None = None) -> Account:
+    """A password login (``AccountService.login_password``) with no database transaction open
+    while the password is verified (issue 5): argon2 takes ~20 ms, during which a SQLite write
+    lock would stall every other writer and a PostgreSQL transaction hold its connection.
+
+    1. a short read (``read_sessions`` if given): find the account, reserve a check of the lock;
+    2. verify the password (or the dummy) outside any transaction;
+    3. a short write transaction: ``finish_password_login`` on the account re-read, then
+       ``then(db, account)`` (the broker's sign-in) in that same transaction, so the session
+       exists exactly when login.succeeded does. A refusal's records (login.failed,
+       account.locked) are committed although it propagates (``keeps_changes``).
+
+    ``service(db)`` builds the service on a session; steps 1 and 3 each get their own."""
+    with transaction(read_sessions or sessions) as db:
+        svc = service(db)
+        check = svc.begin_password_login(identifier, password, captcha_passed=captcha_passed)
+
+    def round_(current: PasswordCheck, final: bool) -> Account:
+        verdict = svc.verify_password(current, password)   # touches no database
+        with transaction(sessions) as db:
+            account = service(db).finish_password_login(current, verdict, final=final)
+            if then is not None:
+                then(db, account)
+        return account
+
+    return _until_current(check, round_)
+
+
+def _until_current(check: PasswordCheck, round_: Callable[[PasswordCheck, bool], Account]) -> Account:
+    """Run verify-and-finish rounds until one sees the hash it verified (PasswordHashChanged)."""
+    for n in range(1, _MAX_ROUNDS + 1):
+        try:
+            return round_(check, n == _MAX_ROUNDS)
+        except PasswordHashChanged as changed:
+            check = changed.check
+    raise AssertionError("the final round never asks for another")
+
+
 def build_account_service(db: Session, *, settings: Settings, redis: Redis, clock: Clock,
                           ip: str | None = None, request_id: str | None = None,
                           notifier: Notifier | None = None, hasher: PasswordHasher | None = None) -> AccountService:
@@ -412,4 +522,5 @@ def _collect(errors: dict[str, tuple[str, str]], normalise):
         return None
 
 
-__all__ = ["AccountService", "build_account_service", "can_sign_in", "ensure_can_sign_in", "local_cert_level"]
+__all__ = ["AccountService", "PasswordCheck", "PasswordHashChanged", "build_account_service", "can_sign_in",
+           "ensure_can_sign_in", "local_cert_level", "login_with_password"]

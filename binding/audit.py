@@ -27,8 +27,7 @@ class Audit:
                **detail: Any) -> AuditEvent:
         row = AuditEvent(at=self.clock(), event=event, account_id=account_id, actor=actor,
                          ip=self.ip, request_id=self.request_id, detail=detail)
-        self.db.add(row)
-        self.db.flush()
+        self.db.add(row)   # written with the rest of the transaction (autoflush or commit)
         return row
 
 

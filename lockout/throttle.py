@@ -49,6 +49,11 @@ class IpThrottle:
         member = f"{now}:{secrets.token_hex(8)}"
         return int(self._record(keys=[keys.ip_failures(ip)], args=[now, self._window_ms, member]))
 
+    def record_failure_needs_captcha(self, ip: str) -> bool:
+        """``record_failure``, answering ``needs_captcha`` from the count it returns (one round
+        trip instead of two)."""
+        return self.record_failure(ip) > self._settings.ip_failure_threshold
+
     def failures(self, ip: str) -> int:
         """Wrong passwords from ``ip`` within the last ``ip_window_seconds``."""
         now = to_ms(self._clock())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from flask import g, jsonify, redirect, render_template, request, session
 from sqlalchemy.orm import Session
@@ -45,12 +45,29 @@ def next_param() -> str:
 @contextmanager
 def account_service() -> Iterator[tuple[Session, Any]]:
     """One unit of work with the accounts domain service built for this request."""
-    from binding.accounts import build_account_service
-
     s = services()
     with transaction(s.sessions) as db:
-        yield db, build_account_service(db, settings=s.settings, redis=s.redis, clock=s.clock,
-                                        ip=request.remote_addr, request_id=g.get("request_id"))
+        yield db, _service_builder(s)(db)
+
+
+def password_login(identifier: str, password: str, *, captcha_passed: bool,
+                   then: Callable[[Session, Any], object]) -> Any:
+    """``binding.accounts.login_with_password`` for this request: the account looked up on a
+    read-only session, the password verified with no transaction open, then the account
+    signed in and ``then(db, account)`` (the broker session) in one short write transaction."""
+    from binding.accounts import login_with_password
+
+    s = services()
+    return login_with_password(s.sessions, _service_builder(s), identifier, password,
+                               captcha_passed=captcha_passed, read_sessions=s.read_sessions, then=then)
+
+
+def _service_builder(s) -> Callable[[Session], Any]:
+    from binding.accounts import build_account_service
+
+    ip, request_id = request.remote_addr, g.get("request_id")
+    return lambda db: build_account_service(db, settings=s.settings, redis=s.redis, clock=s.clock,
+                                            ip=ip, request_id=request_id)
 
 
 def ip_needs_captcha() -> bool:

@@ -10,7 +10,7 @@ from binding.accounts import local_cert_level
 from .. import captcha
 from ..errors import form_page
 from ..session import sign_in
-from .helpers import account_service, ip_needs_captcha, next_param, request_data, show_form, signed_in
+from .helpers import account_service, ip_needs_captcha, next_param, password_login, request_data, show_form, signed_in
 from .schemas import CodeLogin, EmailCodeLogin, PasswordLogin, load
 from .sending import send_code
 from .views import auth_url, bp
@@ -72,9 +72,10 @@ def _with_password(data: Mapping[str, Any], nxt: str):
     fields = load(PasswordLogin, data)
     # A wrong captcha is refused here, before any password is checked or counted.
     captcha_passed = captcha.verify_if_given(fields.get("captcha"))
-    with account_service() as (db, svc):
-        account = svc.login_password(fields["username"], fields["password"], captcha_passed=captcha_passed)
-        sign_in(db, account, methods=("pwd",), cert_level=local_cert_level(account))
+    # No database transaction is open while the password is verified (binding.accounts.login_with_password).
+    account = password_login(fields["username"], fields["password"], captcha_passed=captcha_passed,
+                             then=lambda db, account: sign_in(db, account, methods=("pwd",),
+                                                              cert_level=local_cert_level(account)))
     return signed_in(account, nxt)
 
 

@@ -4,7 +4,7 @@ import pytest
 from passlib.hash import bcrypt, pbkdf2_sha256
 from sqlalchemy import select
 
-from binding.accounts import ensure_can_sign_in, local_cert_level
+from binding.accounts import ensure_can_sign_in, local_cert_level, login_with_password
 from binding.db import transaction
 from binding.errors import (AccountDisabled, AccountLocked, CaptchaRequired, DomainError, InvalidCode,
                             InvalidCredentials, NotFound, ValidationFailed)
@@ -29,10 +29,11 @@ def people(db):
 
 
 def attempt(db, account_service, identifier, password, captcha=True, ip=TEST_IP):
-    """One login request in its own transaction: the account id, or the refusal."""
+    """One login request as the broker runs it (a read, the verification outside any
+    transaction, a write transaction): the account id, or the refusal."""
     try:
-        with transaction(db) as s:
-            return account_service(s, ip=ip).login_password(identifier, password, captcha_passed=captcha).id
+        return login_with_password(db, lambda s: account_service(s, ip=ip), identifier, password,
+                                   captcha_passed=captcha).id
     except DomainError as exc:
         return exc
 

@@ -22,6 +22,13 @@ def test_captcha_only_above_the_threshold(throttle):
     assert throttle.needs_captcha("198.51.100.8") is False
 
 
+def test_recording_a_failure_tells_whether_the_next_attempt_needs_the_captcha(throttle):
+    ip = "198.51.100.9"
+    answers = [throttle.record_failure_needs_captcha(ip) for _ in range(31)]
+    assert answers == [False] * 30 + [True]
+    assert throttle.needs_captcha(ip) is True and throttle.failures(ip) == 31
+
+
 def test_one_account_lock_worth_of_mistakes_never_needs_a_captcha(throttle):
     for _ in range(5):
         throttle.record_failure("198.51.100.7")
