@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from config import Clock
 
@@ -131,22 +131,39 @@ def last_way_in() -> Conflict:
                     "Set a password or link another account first.", code="last_sign_in_method")
 
 
+# An identity by its key (provider, issuer, subject), built once: every federated login runs it.
+_BY_KEY = select(UpstreamIdentity).where(
+    UpstreamIdentity.provider_id == bindparam("provider_id"), UpstreamIdentity.issuer == bindparam("issuer"),
+    UpstreamIdentity.subject == bindparam("subject"))
+# ...with its account in the same SELECT, for ``resolve`` (rule 10 signs that account in).
+_BY_KEY_WITH_ACCOUNT = _BY_KEY.options(joinedload(UpstreamIdentity.account, innerjoin=True))
+
+
 class LinkingService:
     """``accounts`` (``binding.accounts.AccountService``) is needed only by the steps that check a
-    password or an SMS code: proving ownership, and the phone of a new account."""
+    password or an SMS code: proving ownership, and the phone of a new account. Give it, or
+    ``accounts_factory`` to build it on first use (a plain federated login never needs it)."""
 
-    def __init__(self, db: Session, clock: Clock, audit: Audit, accounts: Any = None):
+    def __init__(self, db: Session, clock: Clock, audit: Audit, accounts: Any = None, *,
+                 accounts_factory: Callable[[], Any] | None = None):
         self.db = db
         self.clock = clock
         self.audit = audit
-        self.accounts = accounts
+        self._accounts = accounts
+        self._accounts_factory = accounts_factory
+
+    @property
+    def accounts(self) -> Any:
+        if self._accounts is None and self._accounts_factory is not None:
+            self._accounts = self._accounts_factory()
+        return self._accounts
 
     # ---- rules 10-11 --------------------------------------------------------------------
 
     def resolve(self, facts: UpstreamFacts, provider_name: str | None = None) -> Outcome:
         """What this federated login means. Only SIGNED_IN and AUTO_LINKED change anything; the
         caller signs in after ``ensure_can_sign_in`` (checked here, disabled accounts refused)."""
-        upstream = self.find(facts)
+        upstream = self.find(facts, with_account=True)
         if upstream is not None:
             self._ensure_can_sign_in(upstream.account, facts)
             if upstream.account_kind != facts.account_kind:
@@ -172,10 +189,9 @@ class LinkingService:
         self.audit.record("federation.unmatched", None, provider=facts.provider_id, login_name=facts.login_name)
         return Outcome(NEW_ACCOUNT, suggested_username=self.free_username(facts.login_name))
 
-    def find(self, facts: UpstreamFacts) -> UpstreamIdentity | None:
-        return self.db.scalar(select(UpstreamIdentity).where(
-            UpstreamIdentity.provider_id == facts.provider_id, UpstreamIdentity.issuer == facts.issuer,
-            UpstreamIdentity.subject == facts.subject))
+    def find(self, facts: UpstreamFacts, *, with_account: bool = False) -> UpstreamIdentity | None:
+        return self.db.scalar(_BY_KEY_WITH_ACCOUNT if with_account else _BY_KEY,
+                              {"provider_id": facts.provider_id, "issuer": facts.issuer, "subject": facts.subject})
 
     def free_username(self, login_name: str | None) -> str | None:
         """The upstream login name as a local username, when it is valid and free (rule 11)."""

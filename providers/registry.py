@@ -12,6 +12,7 @@ from config import Clock, ConfigError
 
 from .adapter import BaseAdapter
 from .cas import CASAdapter
+from .http import BackChannel
 from .oauth2 import OAuth2Adapter
 from .oidc import OIDCAdapter
 from .qq import QQAdapter
@@ -27,15 +28,15 @@ ADAPTER_TYPES: dict[str, type[BaseAdapter]] = {
 def build_providers(tables: Iterable[Mapping[str, Any]] | None, *, http: requests.Session | None = None,
                     clock: Clock | None = None, production: bool = False) -> dict[str, BaseAdapter]:
     """Adapters by id, in config order. ``http`` is the session every back-channel call uses
-    (one per broker: connection pooling); ``clock`` drives ID token times and caches;
-    ``production`` requires https URLs."""
+    (one per broker: connection pooling; by default a ``providers.http.BackChannel``);
+    ``clock`` drives ID token times and caches; ``production`` requires https URLs."""
     if tables is None:
         tables = []
     if not isinstance(tables, (list, tuple)):
         raise ConfigError(["providers: must be a list of tables (write [[providers]], not [providers])"])
     problems: list[str] = []
     adapters: dict[str, BaseAdapter] = {}
-    http = http if http is not None else requests.Session()
+    http = http if http is not None else BackChannel()
     seen: set[str] = set()
     for index, table in enumerate(tables):
         where = label(table, index)

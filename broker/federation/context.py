@@ -76,14 +76,15 @@ def callback_url(provider_id: str) -> str:
 @contextmanager
 def linking() -> Iterator[tuple[Session, LinkingService]]:
     """One unit of work with the linking service (its outcomes audited in the same transaction),
-    wired with the accounts service for the steps that check a password or an SMS code."""
+    wired with the accounts service for the steps that check a password or an SMS code (built
+    only when one of them runs)."""
     from binding.accounts import build_account_service
 
     s = services()
     with transaction(s.sessions) as db:
-        accounts = build_account_service(db, settings=s.settings, redis=s.redis, clock=s.clock,
-                                         ip=request.remote_addr, request_id=g.get("request_id"))
-        yield db, LinkingService(db, s.clock, audit(db), accounts)
+        yield db, LinkingService(db, s.clock, audit(db), accounts_factory=lambda: build_account_service(
+            db, settings=s.settings, redis=s.redis, clock=s.clock, ip=request.remote_addr,
+            request_id=g.get("request_id")))
 
 
 def record_failure(provider_id: str, error) -> None:

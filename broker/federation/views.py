@@ -67,8 +67,9 @@ def link(provider_id: str):
 def _begin(provider_id: str, nxt: str, *, mode: str, account_id: int | None = None):
     adapter = _adapter(provider_id)
     g.federation_retry = "/account" if mode == "link" else start_url(provider_id, nxt)
-    browser = session.get(BROWSER_KEY) or secrets.token_urlsafe(16)
-    session[BROWSER_KEY] = browser
+    browser = session.get(BROWSER_KEY)
+    if not browser:   # set once per browser session: an unchanged cookie is not signed again
+        browser = session[BROWSER_KEY] = secrets.token_urlsafe(16)
     state = secrets.token_urlsafe(32)
     try:
         started = adapter.login_url(callback_url(provider_id), state)
