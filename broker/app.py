@@ -93,20 +93,27 @@ def _register_hooks(app: Flask) -> None:
         return response
 
 
+_SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy",
+     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+     "form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"),
+)
+# RFC 6797: browsers keep to https for a year once they saw the broker over it.
+_HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
 def _security_headers(response, hsts: bool) -> None:
+    """The headers every answer carries unless its view set its own (one pass over the
+    response's headers, not one per header: this runs on every request)."""
     headers = response.headers
-    if hsts:  # RFC 6797: browsers keep to https for a year once they saw the broker over it
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'",
-    )
-    if response.mimetype == "text/html" or request.method == "POST":
-        headers.setdefault("Cache-Control", "no-store")
+    present = {key.lower() for key, _ in headers.items()}
+    missing = [(k, v) for k, v in ((_HSTS,) if hsts else ()) + _SECURITY_HEADERS if k.lower() not in present]
+    if "cache-control" not in present and (response.mimetype == "text/html" or request.method == "POST"):
+        missing.append(("Cache-Control", "no-store"))
+    headers.extend(missing)
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
