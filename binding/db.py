@@ -24,6 +24,7 @@ def database_url(configured: str, instance_path: str) -> str:
 
 
 BUSY_TIMEOUT_SECONDS = 30
+MIN_SQLITE = (3, 35)   # RETURNING (binding.oauth.statements)
 
 
 def make_engine(url: str, *, sqlite_synchronous: str = "normal", read_only: bool = False) -> Engine:
@@ -38,6 +39,9 @@ def make_engine(url: str, *, sqlite_synchronous: str = "normal", read_only: bool
     ``read_only`` (SQLite; see ``make_read_engine``): connections with ``query_only`` set for
     good, whose transactions begin DEFERRED and never wait for the write lock."""
     if url.startswith("sqlite"):
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise RuntimeError(f"SQLite {sqlite3.sqlite_version} is too old: the broker needs 3.35 or newer "
+                               "(UPDATE ... RETURNING); set DATABASE_URL to PostgreSQL or use a newer Python")
         path = url.split(":///", 1)[1] if ":///" in url else ""
         engine = create_engine(url, hide_parameters=True, connect_args={
             "timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False,
@@ -87,6 +91,18 @@ def _locked(message: str) -> OperationalError:
 
 _GATES: dict[str, _WriteGate] = {}
 _GATES_LOCK = threading.Lock()
+
+
+def _fresh_gates_after_fork() -> None:
+    """A child process starts with no writer (a gate held by the parent's thread at fork time
+    would otherwise stay locked forever in the child, e.g. under ``gunicorn --preload``)."""
+    global _GATES_LOCK
+    _GATES_LOCK = threading.Lock()
+    for gate in _GATES.values():
+        gate.__init__()
+
+
+os.register_at_fork(after_in_child=_fresh_gates_after_fork)
 
 
 class _GatedConnection(sqlite3.Connection):

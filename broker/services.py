@@ -53,7 +53,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     instance_path = instance_folder(settings)
     settings = with_secret_key(settings, instance_path)
     engine = make_engine(database_url(settings.database_url, instance_path),
-                         sqlite_synchronous=settings.sqlite_synchronous)
+                         sqlite_synchronous=settings.sqlite_synchronous_mode)
     read_engine = make_read_engine(engine)
     return Services(
         settings=settings,

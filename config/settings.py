@@ -109,8 +109,9 @@ class Settings:
     database_url: str = ""
     redis_url: str = ""
     # Embedded SQLite only: "normal" (WAL's recommended setting: an application crash loses
-    # nothing, a power cut may lose the last commits, never corrupts) or "full" (fsync per commit).
-    sqlite_synchronous: str = "normal"
+    # nothing, a power cut may lose the last commits, never corrupts), "full" (fsync per commit)
+    # or "auto": full in production, normal otherwise.
+    sqlite_synchronous: str = "auto"
     instance_path: str = ""
     demo: bool = False
     demo_captcha: str = ""
@@ -131,6 +132,13 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def sqlite_synchronous_mode(self) -> str:
+        """``sqlite_synchronous`` with "auto" decided: production keeps every commit on disk."""
+        if self.sqlite_synchronous == "auto":
+            return "full" if self.production else "normal"
+        return self.sqlite_synchronous
 
     @property
     def issuer_is_loopback(self) -> bool:
@@ -166,7 +174,7 @@ _SECTIONS = ("lockout", "codes", "password", "session", "captcha", "sms", "email
 # ``[oidc]`` and ``[[clients]]`` (binding.oauth.config), ``[[providers]]`` (providers.registry).
 EXTRA_TABLES = ("oidc", "clients", "providers")
 _ENVS = ("development", "test", "production")
-SQLITE_SYNCHRONOUS = ("normal", "full")
+SQLITE_SYNCHRONOUS = ("auto", "normal", "full")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SMS_GATEWAYS = ("outbox", "webhook")
 _EMAIL_GATEWAYS = ("outbox", "smtp")

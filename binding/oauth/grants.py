@@ -100,7 +100,8 @@ class GrantStore:
     def _on_code_replay(self, row: AuthorizationCode) -> None:
         self.db.add(AuditEvent(at=self.clock(), event="oidc.code_replayed", account_id=row.account_id,
                                detail={"client_id": row.client_id}))
-        grant = self.db.scalar(select(OAuthGrant).where(OAuthGrant.code_id == row.id))
+        grant = self.db.scalar(select(OAuthGrant).where(
+            OAuthGrant.code_id == row.id, OAuthGrant.client_id == row.client_id, OAuthGrant.account_id == row.account_id))
         if grant is None and row.grant_id is not None:   # a grant made before migration 0006
             grant = self.db.get(OAuthGrant, row.grant_id)
         if grant is not None:

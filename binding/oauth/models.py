@@ -194,7 +194,9 @@ class OAuthGrant(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
     # The code whose exchange created it: a replay of that code revokes it (RFC 6749 §4.1.2).
-    code_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Set to NULL when the code is purged (its id may be reused).
+    code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oauth_codes.id", ondelete="SET NULL", name="fk_oauth_grants_code_id"), index=True)
 
 
 class OAuthToken(Base):

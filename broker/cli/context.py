@@ -29,7 +29,7 @@ def settings_from_environment() -> Settings:
 def engine_for(settings: Settings) -> Engine:
     """An engine on the configured database (SQLite in the instance folder by default)."""
     return make_engine(database_url(settings.database_url, instance_folder(settings)),
-                       sqlite_synchronous=settings.sqlite_synchronous)
+                       sqlite_synchronous=settings.sqlite_synchronous_mode)
 
 
 @contextmanager

@@ -37,6 +37,10 @@ class CodeGrant(AuthorizationCodeGrant):
     """The authorization request side (RFC 6749 §4.1.1-4.1.2); the code is exchanged by
     ``token_endpoint``."""
 
+    @classmethod
+    def check_token_endpoint(cls, request):
+        return False   # never Authlib's token endpoint (``token_endpoint`` handles the exchange)
+
     def save_authorization_code(self, code, request):
         subject: Subject = request.user
         data = request.payload.data

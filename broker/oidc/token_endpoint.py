@@ -10,7 +10,6 @@ claim (``binding.oauth.GrantStore``). README "Performance" has the before/after 
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import json
 import re
@@ -41,9 +40,11 @@ def token_response() -> Response:
     commits, so a replayed code's or refresh token's revocation is kept)."""
     form = request.form
     grant_type = form.get("grant_type")
-    if grant_type == "client_credentials":
+    if grant_type == "client_credentials" and not request.args:
         return ctx.provider().server.create_token_response()
     try:
+        if request.args:   # RFC 6749 §3.2: token request parameters travel in the POST body
+            raise InvalidRequestError("Send the token request's parameters in the POST body, not in the URL.")
         handler = _GRANTS.get(grant_type)
         if handler is None:
             raise _unsupported(grant_type)
@@ -59,7 +60,8 @@ def token_response() -> Response:
 
 def _unsupported(grant_type: str | None) -> UnsupportedGrantTypeError:
     error = UnsupportedGrantTypeError(grant_type)
-    error.description = error.get_error_description()   # Authlib leaves it out of the body
+    # A fixed text, never the client's input (RFC 6749 §5.2 limits error_description's characters).
+    error.description = "grant_type must be authorization_code, refresh_token or client_credentials"
     return error
 
 
@@ -101,7 +103,7 @@ def _basic_credentials(authorization: str | None) -> tuple[str | None, str | Non
         return None, None
     try:
         decoded = base64.b64decode(encoded).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:   # bad base64 (binascii.Error), non-ASCII input, undecodable bytes
         return None, None
     if ":" not in decoded:
         return decoded, None
@@ -124,13 +126,24 @@ def _authorization_code(client: OAuthClient, method: str, form) -> dict:
     account = subject_row(claimed.account_id)
     if account is None:
         raise InvalidGrantError("There is no 'user' for this code.")
+    scope = _allowed_scope(client, claimed.scope)
     login = login_of(claimed)
-    grant = store.start_grant(client_id=client.client_id, grant_type="authorization_code", scope=claimed.scope,
+    grant = store.start_grant(client_id=client.client_id, grant_type="authorization_code", scope=scope,
                               account_id=claimed.account_id, login=login, code_id=claimed.id)
-    body = _issue(client, grant, account.public_id, claimed.scope, login)
-    if "openid" in claimed.scope.split():
-        body["id_token"] = _id_token(client, claimed, account, body["access_token"])
+    body = _issue(client, grant, account.public_id, scope, login)
+    if "openid" in scope.split():
+        body["id_token"] = _id_token(client, claimed, account, scope, body["access_token"])
     return body
+
+
+def _allowed_scope(client: OAuthClient, scope: str) -> str:
+    """The scope as the client may have it NOW (its scopes can shrink after the code or the
+    refresh token was issued): invalid_scope otherwise (RFC 6749 §3.3, as Authlib's token
+    generator did)."""
+    allowed = client.get_allowed_scope(scope)
+    if allowed is None:
+        raise InvalidScopeError()
+    return allowed
 
 
 def _check_code_verifier(verifier: str | None, challenge: str | None, *, public: bool) -> None:
@@ -151,7 +164,7 @@ def _check_code_verifier(verifier: str | None, challenge: str | None, *, public:
         raise InvalidGrantError(description="Code challenge failed.")
 
 
-def _id_token(client: OAuthClient, code, account, access_token: str) -> str:
+def _id_token(client: OAuthClient, code, account, scope: str, access_token: str) -> str:
     """OIDC Core §2 and §3.1.3.6 (at_hash), with ``sid`` (Back-Channel Logout §2.1) and the
     claims of the granted scopes (§5.4), as Authlib's OpenIDCode builds it."""
     now = ts(ctx.now())
@@ -163,7 +176,7 @@ def _id_token(client: OAuthClient, code, account, access_token: str) -> str:
     if code.amr:
         claims["amr"] = code.amr.split()
     claims["at_hash"] = create_half_hash(access_token, client.signing_alg).decode()
-    claims.update(user_claims(ctx.db(), account, code.scope, code.account_kind))
+    claims.update(user_claims(ctx.db(), account, scope, code.account_kind))
     return sign_jwt(client, "JWT", claims)
 
 
@@ -182,6 +195,7 @@ def _refresh_token(client: OAuthClient, _method: str, form) -> dict:
             raise InvalidScopeError()
     else:
         scope = claimed.scope
+    scope = _allowed_scope(client, scope)
     return _issue(client, GrantRef(grant.id, grant.client_id, grant.expires_at), claimed.subject, scope,
                   login_of(grant))
 

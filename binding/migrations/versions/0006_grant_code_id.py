@@ -16,12 +16,16 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A foreign key that lets go when the code is purged: code ids can be reused (SQLite rowids),
+    # and a later code with the same id must never find this grant.
     with op.batch_alter_table('oauth_grants') as batch:
         batch.add_column(sa.Column('code_id', sa.Integer(), nullable=True))
+        batch.create_foreign_key('fk_oauth_grants_code_id', 'oauth_codes', ['code_id'], ['id'], ondelete='SET NULL')
         batch.create_index('ix_oauth_grants_code_id', ['code_id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('oauth_grants') as batch:
         batch.drop_index('ix_oauth_grants_code_id')
+        batch.drop_constraint('fk_oauth_grants_code_id', type_='foreignkey')
         batch.drop_column('code_id')

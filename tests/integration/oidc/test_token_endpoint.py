@@ -6,8 +6,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
+
+from binding.db import transaction
+from binding.oauth import OAuthClient
+from binding.oauth.clients import CLIENT_CACHE_SECONDS
+from binding.purge import purge
 
 from .conftest import add_client, login
 
@@ -144,3 +151,57 @@ def test_concurrent_exchanges_of_one_code_have_one_winner(rp, signed_in, app):
     assert sorted(a.get_json()["error"] for a in answers if a.status_code != 200) == ["invalid_grant"] * 5
     # The losers were replays: the winner's tokens are revoked with its grant (RFC 6749 §4.1.2).
     assert smebj.userinfo(winners[0].get_json()["access_token"]).status_code == 401
+
+
+def test_scopes_taken_from_a_client_are_refused_at_the_next_exchange_or_refresh(rp, signed_in, cast, clock):
+    """RFC 6749 §3.3: what the client may have is checked when tokens are issued, not only at
+    the authorization request."""
+    secret = add_client(cast, clock, client_id="shrinking", redirect_uris=("http://127.0.0.1:5002/sh/cb",),
+                        grant_types=("authorization_code", "refresh_token"), scopes=("openid", "profile", "phone"),
+                        policy={"first_party": True})
+    portal = rp("shrinking", secret=secret, redirect_uri="http://127.0.0.1:5002/sh/cb")
+    tokens = portal.tokens(scope="openid profile phone")
+    code = portal.code(scope="openid profile phone")
+    with transaction(cast) as session:
+        session.execute(update(OAuthClient).where(OAuthClient.client_id == "shrinking")
+                        .values(scopes=["openid", "profile"]))
+    clock.advance(CLIENT_CACHE_SECONDS + 1)
+    refused = portal.refresh(tokens["refresh_token"])
+    assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_scope"
+    exchanged = portal.exchange(code)
+    assert exchanged.status_code == 400 and exchanged.get_json()["error"] == "invalid_scope"
+    narrower = portal.tokens(scope="openid profile")
+    assert portal.token(grant_type="refresh_token", refresh_token=narrower["refresh_token"]).status_code == 200
+
+
+def test_a_replayed_code_revokes_its_own_grant_after_purged_codes_freed_their_ids(rp, client, cast, clock, app):
+    """Purging old codes may let a new code reuse an id (SQLite rowids): the replay must revoke
+    the grant of THIS code, never an older grant of someone else."""
+    login(client, "zhangsan")
+    smebj = rp("smebj")
+    zhang = smebj.tokens()
+    clock.advance(120)
+    with transaction(cast) as session:
+        assert purge(session, clock, timedelta(0)).codes == 1
+    other = app.test_client()
+    login(other, "lisi")
+    lisi = rp("smebj")
+    lisi.http = other
+    code = lisi.code()
+    first = lisi.exchange(code).get_json()
+    assert lisi.exchange(code).get_json()["error"] == "invalid_grant"      # the replay
+    assert lisi.refresh(first["refresh_token"]).get_json()["error"] == "invalid_grant"
+    assert smebj.refresh(zhang["refresh_token"]).status_code == 200
+
+
+def test_token_parameters_in_the_url_are_refused(rp, signed_in):
+    response = signed_in.post("/token?grant_type=authorization_code", data={"grant_type": "client_credentials",
+                                                                             "code": "x"},
+                              auth=("smebj", "smebj-demo-secret"))
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
+
+
+def test_a_garbled_basic_header_is_an_authentication_failure(signed_in):
+    response = signed_in.post("/token", data={"grant_type": "authorization_code", "code": "x"},
+                              headers={"Authorization": "Basic \u00e9\u00e9\u00e9\u00e9"})
+    assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"

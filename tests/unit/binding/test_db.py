@@ -122,3 +122,27 @@ def test_sqlite_synchronous_setting(tmp_path, setting, pragma):
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     finally:
         engine.dispose()
+
+
+def test_a_forked_child_starts_with_no_writer(engine, db):
+    """A gate held at fork time (gunicorn --preload while the parent writes) is free in the child."""
+    import os
+
+    if not _is_sqlite(engine):
+        pytest.skip("SQLite's single writer")
+    with transaction(db) as session:
+        session.add(_event("parent"))
+        session.flush()   # the parent holds the write gate now
+        pid = os.fork()
+        if pid == 0:   # the child: a fresh engine on the same file must be able to write
+            code = 1
+            try:
+                child = make_engine(str(engine.url))
+                with child.connect() as conn:
+                    conn.connection.dbapi_connection.gate.acquire()
+                    conn.connection.dbapi_connection.gate.release()
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -86,13 +86,6 @@ def test_unreadable_config_file_is_named(tmp_path):
     assert problems[0].startswith("BROKER_CONFIG:") and "missing.toml" in problems[0]
 
 
-def test_sqlite_durability_is_normal_or_full():
-    assert load_settings({}).sqlite_synchronous == "normal"
-    assert load_settings({"BROKER_SQLITE_SYNCHRONOUS": "full"}).sqlite_synchronous == "full"
-    problems = _problems({"BROKER_SQLITE_SYNCHRONOUS": "off"})
-    assert any(p.startswith("BROKER_SQLITE_SYNCHRONOUS: must be one of normal, full") for p in problems)
-
-
 def test_ip_threshold_must_stay_above_one_accounts_failures():
     problems = _problems({"BROKER_LOCKOUT_IP_FAILURE_THRESHOLD": "5"})
     assert any(p.startswith("BROKER_LOCKOUT_IP_FAILURE_THRESHOLD") for p in problems)
@@ -200,3 +193,12 @@ def test_log_level_and_trusted_proxies_are_checked():
         "BROKER_TRUSTED_PROXIES: the number of proxies in front of the broker, 0 to 10"]
     s = load_settings({"BROKER_LOG_LEVEL": "debug", "BROKER_TRUSTED_PROXIES": "2"})
     assert (s.log_level, s.trusted_proxies) == ("debug", 2)
+
+
+def test_sqlite_durability_is_full_in_production_unless_chosen():
+    assert load_settings({}).sqlite_synchronous_mode == "normal"
+    assert load_settings({**PRODUCTION}).sqlite_synchronous_mode == "full"
+    assert load_settings({**PRODUCTION, "BROKER_SQLITE_SYNCHRONOUS": "normal"}).sqlite_synchronous_mode == "normal"
+    assert load_settings({"BROKER_SQLITE_SYNCHRONOUS": "full"}).sqlite_synchronous_mode == "full"
+    problems = _problems({"BROKER_SQLITE_SYNCHRONOUS": "off"})
+    assert any(p.startswith("BROKER_SQLITE_SYNCHRONOUS: must be one of auto, normal, full") for p in problems)
