@@ -268,9 +268,6 @@ class AccountService:
         change or disable either waits for this login (and then ends its session) or is seen."""
         return self.db.scalar(_ACCOUNT_FOR_UPDATE, {"account_id": account_id})
 
-    def _check_password(self, account: Account | None, password: str) -> tuple[bool, str | None]:
-        return self._verify(account.password_hash if account is not None else None, password)
-
     def _verify(self, stored_hash: str | None, password: str) -> tuple[bool, str | None]:
         if not stored_hash:
             self.hasher.dummy_verify(password)
@@ -365,7 +362,7 @@ class AccountService:
         attempt = self.guard.begin(subject)
         if not attempt.allowed:
             raise msg.locked(attempt.retry_after, attempt.unlock_at)
-        matched, _ = self._check_password(account, old or "")
+        matched, _ = self._verify(account.password_hash, old or "")
         if not matched:
             self._password_failed(account.id, attempt, "session", field="old_password")
         self.guard.succeeded(subject)

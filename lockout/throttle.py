@@ -52,7 +52,7 @@ class IpThrottle:
     def record_failure_needs_captcha(self, ip: str) -> bool:
         """``record_failure``, answering ``needs_captcha`` from the count it returns (one round
         trip instead of two)."""
-        return self.record_failure(ip) > self._settings.ip_failure_threshold
+        return self._over_threshold(self.record_failure(ip))
 
     def failures(self, ip: str) -> int:
         """Wrong passwords from ``ip`` within the last ``ip_window_seconds``."""
@@ -61,4 +61,7 @@ class IpThrottle:
 
     def needs_captcha(self, ip: str) -> bool:
         """True once the failures from ``ip`` exceed ``ip_failure_threshold``."""
-        return self.failures(ip) > self._settings.ip_failure_threshold
+        return self._over_threshold(self.failures(ip))
+
+    def _over_threshold(self, failures: int) -> bool:
+        return failures > self._settings.ip_failure_threshold

@@ -47,7 +47,7 @@ def account_service() -> Iterator[tuple[Session, Any]]:
     """One unit of work with the accounts domain service built for this request."""
     s = services()
     with transaction(s.sessions) as db:
-        yield db, _service_builder(s)(db)
+        yield db, account_service_builder()(db)
 
 
 def password_login(identifier: str, password: str, *, captcha_passed: bool,
@@ -58,13 +58,15 @@ def password_login(identifier: str, password: str, *, captcha_passed: bool,
     from binding.accounts import login_with_password
 
     s = services()
-    return login_with_password(s.sessions, _service_builder(s), identifier, password,
+    return login_with_password(s.sessions, account_service_builder(), identifier, password,
                                captcha_passed=captcha_passed, read_sessions=s.read_sessions, then=then)
 
 
-def _service_builder(s) -> Callable[[Session], Any]:
+def account_service_builder() -> Callable[[Session], Any]:
+    """``db -> AccountService`` wired for this request (its client address and request id)."""
     from binding.accounts import build_account_service
 
+    s = services()
     ip, request_id = request.remote_addr, g.get("request_id")
     return lambda db: build_account_service(db, settings=s.settings, redis=s.redis, clock=s.clock,
                                             ip=ip, request_id=request_id)

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
-from flask import current_app, g, request
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from binding.db import transaction
@@ -13,6 +13,7 @@ from binding.federation_store import FederationStore
 from binding.linking import LinkingService
 from config import Clock, Settings
 
+from ..auth.helpers import account_service_builder
 from ..i18n import current_locale
 from ..services import services
 from ..session import audit
@@ -78,13 +79,10 @@ def linking() -> Iterator[tuple[Session, LinkingService]]:
     """One unit of work with the linking service (its outcomes audited in the same transaction),
     wired with the accounts service for the steps that check a password or an SMS code (built
     only when one of them runs)."""
-    from binding.accounts import build_account_service
-
     s = services()
+    build = account_service_builder()
     with transaction(s.sessions) as db:
-        yield db, LinkingService(db, s.clock, audit(db), accounts_factory=lambda: build_account_service(
-            db, settings=s.settings, redis=s.redis, clock=s.clock, ip=request.remote_addr,
-            request_id=g.get("request_id")))
+        yield db, LinkingService(db, s.clock, audit(db), accounts_factory=lambda: build(db))
 
 
 def record_failure(provider_id: str, error) -> None:

@@ -2,9 +2,9 @@
 
 Authlib does the protocol (RFC 6749 authorization and client-credentials grants, OIDC Core
 authorization requests, RFC 7636, RFC 7662, RFC 7009, RFC 9068, RFC 9207, RP-Initiated Logout);
-the token endpoint's code and refresh grants are ``token_endpoint``. The subclasses in ``grants``, ``tokens`` and
-``endpoints`` only supply storage, the injected clock, and the places where the broker is
-stricter than Authlib's defaults. Secrets and verifiers compare in constant time.
+the token endpoint's code and refresh grants are ``token_endpoint``. The subclasses in
+``grants``, ``tokens`` and ``endpoints`` only supply storage, the injected clock, and the places
+where the broker is stricter than Authlib's defaults. Secrets and verifiers compare in constant time.
 """
 from __future__ import annotations
 

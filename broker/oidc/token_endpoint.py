@@ -24,7 +24,7 @@ from authlib.oidc.core.util import create_half_hash
 from flask import Response, request
 
 from binding.oauth import OAuthClient, acr_for_level, user_claims
-from binding.oauth.grants import GrantRef
+from binding.oauth.grants import GrantRef, GrantStore
 
 from . import context as ctx
 from .tokens import access_token_claims, login_of, sign_jwt, subject_row, ts
@@ -130,7 +130,7 @@ def _authorization_code(client: OAuthClient, method: str, form) -> dict:
     login = login_of(claimed)
     grant = store.start_grant(client_id=client.client_id, grant_type="authorization_code", scope=scope,
                               account_id=claimed.account_id, login=login, code_id=claimed.id)
-    body = _issue(client, grant, account.public_id, scope, login)
+    body = _issue(store, client, grant, account.public_id, scope, login)
     if "openid" in scope.split():
         body["id_token"] = _id_token(client, claimed, account, scope, body["access_token"])
     return body
@@ -185,7 +185,8 @@ def _refresh_token(client: OAuthClient, _method: str, form) -> dict:
     refresh_token = form.get("refresh_token")
     if refresh_token is None:
         raise InvalidRequestError("Missing 'refresh_token' in request.")
-    claimed = ctx.grants().claim_refresh(refresh_token, client.client_id)
+    store = ctx.grants()
+    claimed = store.claim_refresh(refresh_token, client.client_id)
     if claimed is None:   # unknown, used, expired, revoked, or its account may not sign in
         raise InvalidGrantError("Invalid 'refresh_token' in request.")
     grant = claimed.grant
@@ -196,12 +197,12 @@ def _refresh_token(client: OAuthClient, _method: str, form) -> dict:
     else:
         scope = claimed.scope
     scope = _allowed_scope(client, scope)
-    return _issue(client, GrantRef(grant.id, grant.client_id, grant.expires_at), claimed.subject, scope,
+    return _issue(store, client, GrantRef(grant.id, grant.client_id, grant.expires_at), claimed.subject, scope,
                   login_of(grant))
 
 
 # --- issuing ----------------------------------------------------------------------------------
-def _issue(client: OAuthClient, grant: GrantRef, subject: str, scope: str, login) -> dict:
+def _issue(store: GrantStore, client: OAuthClient, grant: GrantRef, subject: str, scope: str, login) -> dict:
     """An access token (RFC 9068) and, for clients allowed to refresh, a new refresh token,
     stored in ``grant`` (RFC 6749 §5.1)."""
     expires_in = ctx.provider().oidc.access_token_ttl_seconds
@@ -213,8 +214,8 @@ def _issue(client: OAuthClient, grant: GrantRef, subject: str, scope: str, login
         refresh_token = body["refresh_token"] = secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
     if scope:
         body["scope"] = scope
-    ctx.grants().save_token(grant, access_token=access_token, jti=claims["jti"], expires_in=expires_in, scope=scope,
-                            refresh_token=refresh_token)
+    store.save_token(grant, access_token=access_token, jti=claims["jti"], expires_in=expires_in, scope=scope,
+                     refresh_token=refresh_token)
     return body
 
 
