@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -207,3 +207,40 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def connection_transaction(engine: Engine) -> Iterator[Session]:
+    """``transaction`` begun on a Core connection, with a Session joined to it (created cheaply,
+    used only by paths that need the ORM). Statements that need no ORM run on
+    ``session_connection(session)`` without the Session's per-call bookkeeping: ~30 µs less per
+    request on the token endpoint (issue 5, README "Performance"). Same outcomes as
+    ``transaction``: commit on success or a ``keeps_changes`` refusal, roll back otherwise."""
+    with engine.connect() as connection:
+        connection.begin()
+        session = Session(bind=connection, expire_on_commit=False)   # joins, never commits it
+        session.info["connection"] = connection
+        try:
+            yield session
+            _flush(session)
+            connection.commit()
+        except BaseException as exc:
+            if getattr(exc, "keeps_changes", False):
+                _flush(session)
+                connection.commit()
+            else:
+                connection.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def _flush(session: Session) -> None:
+    if session.in_transaction():
+        session.commit()   # joined: flushes, leaves the connection's transaction to its owner
+
+
+def session_connection(session: Session) -> Connection:
+    """The Core connection of ``session``'s transaction: the one ``connection_transaction`` began,
+    else the Session's own (begun now)."""
+    return session.info.get("connection") or session.connection()

@@ -17,7 +17,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        rid = _request_id_getter() if _request_id_getter else None
+        # Access lines carry their request id; other lines ask for the current request's.
+        rid = getattr(record, "request_id", None) or (_request_id_getter() if _request_id_getter else None)
         if rid:
             line["request_id"] = rid
         for key in ("event", "status", "method", "path", "duration_ms", "upstream_ms", "upstream_calls", "account_id"):

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session, contains_eager
 
+from binding.db import session_connection
 from binding.models import Account, AuditEvent, can_sign_in
 from config import Clock
 
@@ -64,6 +65,13 @@ class GrantStore:
         self.db = db
         self.settings = settings
         self.clock = clock
+        self._connection = None
+
+    def connection(self):
+        """The session's connection (its transaction begun), asked for once per store."""
+        if self._connection is None:
+            self._connection = session_connection(self.db)
+        return self._connection
 
     # --- codes --------------------------------------------------------------------------
     def save_code(self, code: str, *, client_id: str, account_id: int, redirect_uri: str, scope: str,
@@ -88,8 +96,7 @@ class GrantStore:
         both win; only a failed claim looks further (a replay revokes what the first use made)."""
         now = self.clock()
         hashed = secret_hash(code)
-        claimed = self.db.connection().execute(
-            sql.CLAIM_CODE, {"p_hash": hashed, "p_client": client_id, "p_now": now}).first()
+        claimed = sql.CLAIM_CODE.first(self.connection(), {"p_hash": hashed, "p_client": client_id, "p_now": now})
         if claimed is None:
             row = self.db.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == hashed))
             if row is not None and row.client_id == client_id:
@@ -117,10 +124,10 @@ class GrantStore:
         """A new grant; ``code_id``: the code whose exchange creates it (its replay revokes it)."""
         now = self.clock()
         expires_at = now + timedelta(seconds=self.settings.refresh_absolute_seconds)
-        grant_id = self.db.connection().execute(sql.INSERT_GRANT, {
+        grant_id = sql.INSERT_GRANT.first(self.connection(), {
             "client_id": client_id, "account_id": account_id, "grant_type": grant_type, "scope": scope,
             "created_at": now, "expires_at": expires_at, "revoked_at": None, "revoked_reason": None,
-            "code_id": code_id, **_login_columns(login)}).scalar_one()
+            "code_id": code_id, **_login_columns(login)}).id
         return GrantRef(grant_id, client_id, expires_at)
 
     def save_token(self, grant: GrantRef, *, access_token: str, jti: str, expires_in: int, scope: str,
@@ -129,7 +136,7 @@ class GrantStore:
         refresh_expires = None
         if refresh_token:
             refresh_expires = min(now + timedelta(seconds=self.settings.refresh_idle_seconds), grant.expires_at)
-        self.db.connection().execute(sql.INSERT_TOKEN, {
+        sql.INSERT_TOKEN.run(self.connection(), {
             "grant_id": grant.id, "client_id": grant.client_id, "access_token_hash": secret_hash(access_token),
             "jti": jti, "refresh_token_hash": secret_hash(refresh_token) if refresh_token else None,
             "scope": scope, "issued_at": now, "access_expires_at": now + timedelta(seconds=expires_in),
@@ -144,12 +151,12 @@ class GrantStore:
         account (read after the claim, so a revocation committed meanwhile is seen)."""
         now = self.clock()
         hashed = secret_hash(refresh_token)
-        connection = self.db.connection()
-        claimed = connection.execute(sql.CLAIM_REFRESH, {"p_hash": hashed, "p_client": client_id, "p_now": now}).first()
+        connection = self.connection()
+        claimed = sql.CLAIM_REFRESH.first(connection, {"p_hash": hashed, "p_client": client_id, "p_now": now})
         if claimed is None:
             self._on_refresh_claim_failed(hashed, client_id, now)
             return None
-        grant = connection.execute(sql.GRANT_WITH_SUBJECT, {"p_grant": claimed.grant_id}).first()
+        grant = sql.GRANT_WITH_SUBJECT.first(connection, {"p_grant": claimed.grant_id})
         if (grant is None or grant.revoked_at is not None or claimed.refresh_expires_at is None
                 or now >= claimed.refresh_expires_at or now >= grant.expires_at or not can_sign_in(grant)):
             return None

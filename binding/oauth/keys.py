@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from config import Clock
 
 from .config import SUPPORTED_ALGS, OidcSettings
+from .jws import sign_compact
 from .models import SigningKey
 
 
@@ -132,6 +133,11 @@ class KeyStore:
         if self.cache is None:
             return row.kid, _import(row)
         return self.cache.remember_active(alg, row, now)
+
+    def sign(self, alg: str, typ: str, claims: dict) -> str:
+        """A compact JWS of ``claims`` by the active key of ``alg`` (its kid in the header)."""
+        kid, key = self.signing(alg)
+        return sign_compact(alg, typ, kid, claims, key.private_key)
 
     def signing_key(self, alg: str):
         """The joserfc key (with its kid) for signing with ``alg``."""

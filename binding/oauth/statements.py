@@ -1,8 +1,6 @@
-"""The token endpoint's statements, built once (issue 5, README "Performance").
-
-SQLAlchemy builds and hashes a statement's structure (its cache key) on every construction;
-a statement object built once with ``bindparam`` placeholders memoizes its key, so executing
-it costs only the parameters. Used by ``GrantStore`` on the code-exchange and refresh paths."""
+"""The token endpoint's statements, built once and compiled once per dialect (issue 5, README
+"Performance"): ``Prepared`` runs them on the DB-API cursor with SQLAlchemy's own SQL and type
+processing. Used by ``GrantStore`` on the code-exchange and refresh paths."""
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select, update
@@ -10,6 +8,7 @@ from sqlalchemy import bindparam, select, update
 from binding.models import Account
 
 from .models import AuthorizationCode, OAuthGrant, OAuthToken
+from .prepared import Prepared
 
 _codes, _grants, _tokens, _accounts = (AuthorizationCode.__table__, OAuthGrant.__table__, OAuthToken.__table__,
                                        Account.__table__)
@@ -21,28 +20,35 @@ CLAIMED_REFRESH_GRANT = ("id", "client_id", "account_id", "scope", "sid", "auth_
                          "account_kind", "expires_at", "revoked_at")
 
 # Single use (RFC 6749 §4.1.2): only one exchange can set used_at.
-CLAIM_CODE = (update(_codes)
+CLAIM_CODE = Prepared(update(_codes)
               .where(_codes.c.code_hash == bindparam("p_hash"), _codes.c.client_id == bindparam("p_client"),
                      _codes.c.used_at.is_(None))
               .values(used_at=bindparam("p_now"))
               .returning(*(_codes.c[name] for name in CLAIMED_CODE)))
 
 # Rotation (RFC 9700 §4.14.2): only one refresh can set refresh_used_at.
-CLAIM_REFRESH = (update(_tokens)
+CLAIM_REFRESH = Prepared(update(_tokens)
                  .where(_tokens.c.refresh_token_hash == bindparam("p_hash"),
                         _tokens.c.client_id == bindparam("p_client"), _tokens.c.refresh_used_at.is_(None))
                  .values(refresh_used_at=bindparam("p_now"))
                  .returning(_tokens.c.grant_id, _tokens.c.scope, _tokens.c.refresh_expires_at))
 
 # ``status`` is the account's (a grant has none), so ``binding.accounts.can_sign_in`` reads the row.
-GRANT_WITH_SUBJECT = (select(*(_grants.c[name] for name in CLAIMED_REFRESH_GRANT),
+GRANT_WITH_SUBJECT = Prepared(select(*(_grants.c[name] for name in CLAIMED_REFRESH_GRANT),
                              _accounts.c.public_id.label("subject"), _accounts.c.status)
                       .select_from(_grants.outerjoin(_accounts, _accounts.c.id == _grants.c.account_id))
                       .where(_grants.c.id == bindparam("p_grant")))
 
-INSERT_GRANT = _grants.insert().returning(_grants.c.id)
-INSERT_TOKEN = _tokens.insert()
+def _insert(table, returning=()) -> Prepared:
+    """An INSERT of every column but the primary key (each a required parameter)."""
+    keys = tuple(c.key for c in table.columns if not c.primary_key)
+    return Prepared(table.insert().returning(*returning) if returning else table.insert(), keys)
+
+
+INSERT_GRANT = _insert(_grants, (_grants.c.id,))
+INSERT_TOKEN = _insert(_tokens)
 
 # The columns of an account that tokens and ID-token claims read.
 SUBJECT_COLUMNS = ("id", "public_id", "username", "display_name", "phone", "phone_verified", "kind", "status")
-SUBJECT = select(*(_accounts.c[name] for name in SUBJECT_COLUMNS)).where(_accounts.c.id == bindparam("p_account"))
+SUBJECT = Prepared(select(*(_accounts.c[name] for name in SUBJECT_COLUMNS))
+                   .where(_accounts.c.id == bindparam("p_account")))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
-from binding.db import transaction
+from binding.db import connection_transaction, transaction
 from binding.oauth import ClientDirectory, ConsentStore, GrantStore, KeyStore, OAuthClient, OidcSettings
 from binding.oauth.clients import ClientCache
 from binding.oauth.keys import SigningKeyCache
@@ -39,21 +39,25 @@ def provider() -> Provider:
     return current_app.extensions["tongxing.oidc"]
 
 
-def unit_of_work(view=None, *, read_only: bool = False):
+def unit_of_work(view=None, *, read_only: bool = False, core: bool = False):
     """Run ``view`` in one transaction: commit when it returns (Authlib reports protocol errors
     as responses, so a replayed code's revocation is kept), roll back when it raises.
     ``read_only``: for endpoints that only read (``binding.db.make_read_engine``).
+    ``core``: begun on a Core connection (``binding.db.connection_transaction``; the token endpoint).
 
     Call ``broker.session.current_login()`` before the first query: on SQLite every
     write transaction takes the write lock, and the login lookup uses its own."""
     if view is None:
-        return functools.partial(unit_of_work, read_only=read_only)
+        return functools.partial(unit_of_work, read_only=read_only, core=core)
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        factory = services().read_sessions if read_only else services().sessions
+        if core:
+            work = connection_transaction(services().engine)
+        else:
+            work = transaction(services().read_sessions if read_only else services().sessions)
         try:
-            with transaction(factory) as session:
+            with work as session:
                 g.oidc_db = session
                 return view(*args, **kwargs)
         finally:

@@ -15,7 +15,6 @@ import urllib.request
 from datetime import timedelta
 
 from authlib.common.security import generate_token
-from joserfc import jwt
 
 from binding.db import transaction
 from binding.oauth import ClientDirectory, GrantStore, KeyStore
@@ -43,9 +42,7 @@ def logout_token(keys: KeyStore, issuer: str, client, sub: str, sid: str, now) -
         "exp": int((now + LOGOUT_TOKEN_TTL).timestamp()), "jti": generate_token(24),
         "sub": sub, "sid": sid, "events": {EVENT: {}},
     }
-    kid, key = keys.signing(client.signing_alg)
-    header = {"alg": client.signing_alg, "typ": "logout+jwt", "kid": kid}
-    return jwt.encode(header, claims, key, algorithms=[client.signing_alg])
+    return keys.sign(client.signing_alg, "logout+jwt", claims)
 
 
 class BackchannelSender:

@@ -14,7 +14,7 @@ import hmac
 import json
 import re
 import secrets
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from authlib.oauth2.rfc6749 import (InvalidClientError, InvalidGrantError, InvalidRequestError,
                                     InvalidScopeError, OAuth2Error, UnauthorizedClientError,
@@ -22,6 +22,7 @@ from authlib.oauth2.rfc6749 import (InvalidClientError, InvalidGrantError, Inval
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oidc.core.util import create_half_hash
 from flask import Response, request
+from werkzeug.datastructures import MultiDict
 
 from binding.oauth import OAuthClient, acr_for_level, user_claims
 from binding.oauth.grants import GrantRef, GrantStore
@@ -38,7 +39,7 @@ REFRESH_TOKEN_BYTES = 36    # 48 URL-safe characters, 288 bits
 def token_response() -> Response:
     """The token endpoint's answer: tokens, or an RFC 6749 §5.2 error (the transaction still
     commits, so a replayed code's or refresh token's revocation is kept)."""
-    form = request.form
+    form = _form(request)
     grant_type = form.get("grant_type")
     if grant_type == "client_credentials" and not request.args:
         return ctx.provider().server.create_token_response()
@@ -56,6 +57,20 @@ def token_response() -> Response:
         status, payload, headers = error()
         return Response(json.dumps(payload), status=status, headers=headers)
     return Response(json.dumps(body), status=200, headers=HEADERS)
+
+
+def _form(req) -> MultiDict:
+    """The POST body's parameters (RFC 6749 §3.2, Appendix B: form-urlencoded, UTF-8), parsed
+    as werkzeug does for this content type (``parse_qsl``, blanks kept; a body that is not UTF-8
+    has no parameters) without its general form machinery (~5% of a token request). The body is
+    bounded by MAX_CONTENT_LENGTH and kept, so ``request.form`` still works afterwards."""
+    if req.mimetype != "application/x-www-form-urlencoded":
+        return MultiDict()
+    try:
+        text = req.get_data(cache=True).decode()
+    except UnicodeDecodeError:
+        return MultiDict()
+    return MultiDict(parse_qsl(text, keep_blank_values=True, errors="replace"))
 
 
 def _unsupported(grant_type: str | None) -> UnsupportedGrantTypeError:

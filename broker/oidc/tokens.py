@@ -13,9 +13,9 @@ import secrets
 from dataclasses import dataclass
 
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
-from joserfc import jwt
 
 from binding.accounts import can_sign_in
+from binding.db import session_connection
 from binding.models import Account
 from binding.oauth.statements import SUBJECT
 from binding.oauth import AuthorizationCode, LoginContext, OAuthGrant, OAuthToken, acr_for_level
@@ -128,7 +128,7 @@ def subject_row(account_id: int | None):
     token endpoint's hot path needs no ORM object."""
     if account_id is None:
         return None
-    row = ctx.db().connection().execute(SUBJECT, {"p_account": account_id}).first()
+    row = SUBJECT.first(session_connection(ctx.db()), {"p_account": account_id})
     return row if can_sign_in(row) else None
 
 
@@ -146,9 +146,7 @@ def access_token_claims(client, subject: str, scope: str, login: LoginContext | 
 
 def sign_jwt(client, typ: str, claims: dict) -> str:
     """A JWS with the client's algorithm and the active key of this request (its kid in the header)."""
-    kid, key = ctx.keys().signing(client.signing_alg)
-    return jwt.encode({"alg": client.signing_alg, "typ": typ, "kid": kid}, claims, key,
-                      algorithms=[client.signing_alg])
+    return ctx.keys().sign(client.signing_alg, typ, claims)
 
 
 JTI_BYTES = 18    # 24 URL-safe characters

@@ -67,7 +67,7 @@ def jwks():
 
 @bp.post("/token")
 @csrf_exempt
-@ctx.unit_of_work
+@ctx.unit_of_work(core=True)
 def token():
     return token_response()
 

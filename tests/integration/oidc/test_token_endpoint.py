@@ -7,6 +7,7 @@ import base64
 import hashlib
 import threading
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import update
@@ -205,3 +206,23 @@ def test_a_garbled_basic_header_is_an_authentication_failure(signed_in):
     response = signed_in.post("/token", data={"grant_type": "authorization_code", "code": "x"},
                               headers={"Authorization": "Basic \u00e9\u00e9\u00e9\u00e9"})
     assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b'{"grant_type": "authorization_code", "code": "x"}', "application/json"),     # RFC 6749 §3.2: a form
+    (b"grant_type=authorization_code&code=\xff\xfe", "application/x-www-form-urlencoded"),  # not UTF-8
+])
+def test_a_body_that_is_not_a_utf8_form_has_no_parameters(signed_in, body, content_type):
+    response = signed_in.post("/token", data=body, content_type=content_type, auth=("smebj", "smebj-demo-secret"))
+    assert response.status_code == 400 and response.get_json()["error"] == "unsupported_grant_type"
+
+
+def test_form_parameters_are_percent_decoded_and_the_first_of_a_repeated_one_counts(rp, signed_in):
+    smebj = rp("smebj")
+    code = smebj.code()
+    body = ("grant_type=authorization_code&code=" + code.replace("-", "%2D") + "&code=other"
+            "&redirect_uri=" + quote(smebj.redirect_uri, safe="")
+            + ("&code_verifier=" + smebj.verifier if smebj.verifier else ""))
+    response = signed_in.post("/token", data=body, content_type="application/x-www-form-urlencoded; charset=UTF-8",
+                              auth=("smebj", "smebj-demo-secret"))
+    assert response.status_code == 200 and response.get_json()["token_type"] == "Bearer"

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from binding.db import make_engine, make_read_engine, make_session_factory, transaction
+from binding.db import (connection_transaction, make_engine, make_read_engine, make_session_factory, session_connection,
+                        transaction)
 from binding.models import AuditEvent
 from tests.support.clock import FrozenClock
 
@@ -146,3 +147,42 @@ def test_a_forked_child_starts_with_no_writer(engine, db):
                 os._exit(code)
         _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+# --- connection_transaction: the token endpoint's unit of work ------------------------------
+class _Refusal(Exception):
+    keeps_changes = True
+
+
+def _core_insert(session, name: str) -> None:
+    session_connection(session).execute(
+        AuditEvent.__table__.insert(), {"at": FrozenClock()(), "event": name, "account_id": None, "detail": {}})
+
+
+def test_connection_transaction_commits_core_and_orm_writes_together(engine, db):
+    with connection_transaction(engine) as session:
+        _core_insert(session, "core.ok")
+        session.add(_event("orm.ok"))
+    assert (_count(db, "core.ok"), _count(db, "orm.ok")) == (1, 1)
+    with transaction(db) as session:   # the connection and, on SQLite, the write gate were let go
+        session.add(_event("after"))
+    assert _count(db, "after") == 1
+
+
+def test_connection_transaction_rolls_both_back_on_error(engine, db):
+    with pytest.raises(RuntimeError):
+        with connection_transaction(engine) as session:
+            _core_insert(session, "core.lost")
+            session.add(_event("orm.lost"))
+            session.flush()
+            raise RuntimeError("the request failed")
+    assert (_count(db, "core.lost"), _count(db, "orm.lost")) == (0, 0)
+
+
+def test_connection_transaction_keeps_a_refusals_records(engine, db):
+    with pytest.raises(_Refusal):
+        with connection_transaction(engine) as session:
+            _core_insert(session, "core.kept")
+            session.add(_event("orm.kept"))
+            raise _Refusal()
+    assert (_count(db, "core.kept"), _count(db, "orm.kept")) == (1, 1)

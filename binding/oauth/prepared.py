@@ -1,0 +1,84 @@
+"""The token endpoint's statements run straight on the DB-API cursor of the request's connection.
+
+SQLAlchemy's Core costs ~35 µs of Python per executed statement (execution context, parameter
+and result processing objects, the result proxy), a quarter of a token request's own time
+(issue 5, README "Performance"). A ``Prepared`` statement is compiled once per dialect by
+SQLAlchemy itself, with the bind and result processors of the columns' types (public
+``TypeEngine.bind_processor`` / ``result_processor``: the SQLite datetime text format, the
+``UTCDateTime`` checks), so what reaches the database is exactly what SQLAlchemy would send. It
+runs inside the Session's transaction (same DB-API connection), and driver errors come out as
+SQLAlchemy's ``DBAPIError`` subclasses, as they would from ``Connection.execute``."""
+from __future__ import annotations
+
+import threading
+from collections import namedtuple
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import exc
+from sqlalchemy.engine import Connection, Dialect
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]                                  # bind names, in placeholder order when positional
+    positional: bool
+    binds: tuple[tuple[str, Callable | None], ...]          # (name, processor)
+    row: type | None                                        # a namedtuple of the result columns
+    results: tuple[Callable | None, ...]                    # per result column
+
+
+class Prepared:
+    """One statement, compiled on first use per dialect. ``keys``: the columns an INSERT sets
+    (every one is then a required parameter)."""
+
+    def __init__(self, statement, keys: tuple[str, ...] | None = None):
+        self.statement = statement
+        self.keys = keys
+        self._compiled: dict[Dialect, _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect)
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled.setdefault(dialect, self._compile(dialect))
+        return compiled
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect, column_keys=list(self.keys) if self.keys else None)
+        names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
+        binds = tuple((name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                      for name in dict.fromkeys(names))
+        columns = list(self.statement.exported_columns)   # a SELECT's columns, an INSERT/UPDATE's RETURNING
+        row = namedtuple("Row", [c.key for c in columns]) if columns else None
+        results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+        return _Compiled(compiled.string, names, compiled.positional, binds, row, results)
+
+    def run(self, connection: Connection, params: dict) -> list:
+        """Execute with ``params`` (by bind name) in ``connection``'s transaction; the result
+        rows (attribute access by column key), [] for statements without any."""
+        c = self._for(connection.dialect)
+        values = {name: (value if process is None else process(value))
+                  for name, process in c.binds for value in (params[name],)}
+        args = tuple(values[name] for name in c.names) if c.positional else values
+        driver = connection.connection.driver_connection
+        try:
+            cursor = driver.cursor()
+            try:
+                cursor.execute(c.sql, args)
+                raw = cursor.fetchall() if c.row is not None else []
+            finally:
+                cursor.close()
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise exc.DBAPIError.instance(c.sql, args, error, connection.dialect.loaded_dbapi.Error) from error
+        return [c.row._make(value if process is None else process(value)
+                            for value, process in zip(record, c.results)) for record in raw]
+
+    def first(self, connection: Connection, params: dict):
+        rows = self.run(connection, params)
+        return rows[0] if rows else None
+
+
+__all__ = ["Prepared"]
