@@ -22,11 +22,10 @@ from sqlalchemy.engine import Connection, Dialect
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    names: tuple[str, ...]                                  # bind names, in placeholder order when positional
     positional: bool
-    binds: tuple[tuple[str, Callable | None], ...]          # (name, processor)
-    row: type | None                                        # a namedtuple of the result columns
-    results: tuple[Callable | None, ...]                    # per result column
+    binds: tuple[tuple[str, Callable | None], ...]   # (name, processor), in placeholder order when positional
+    row: type | None                                 # a namedtuple of the result columns
+    results: tuple[Callable | None, ...] | None      # per result column; None when no column needs one
 
 
 class Prepared:
@@ -48,21 +47,20 @@ class Prepared:
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect, column_keys=list(self.keys) if self.keys else None)
-        names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
+        names = compiled.positiontup if compiled.positional else compiled.binds
         binds = tuple((name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                      for name in dict.fromkeys(names))
+                      for name in names)
         columns = list(self.statement.exported_columns)   # a SELECT's columns, an INSERT/UPDATE's RETURNING
         row = namedtuple("Row", [c.key for c in columns]) if columns else None
         results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-        return _Compiled(compiled.string, names, compiled.positional, binds, row, results)
+        return _Compiled(compiled.string, compiled.positional, binds, row, results if any(results) else None)
 
     def run(self, connection: Connection, params: dict) -> list:
         """Execute with ``params`` (by bind name) in ``connection``'s transaction; the result
         rows (attribute access by column key), [] for statements without any."""
         c = self._for(connection.dialect)
-        values = {name: (value if process is None else process(value))
-                  for name, process in c.binds for value in (params[name],)}
-        args = tuple(values[name] for name in c.names) if c.positional else values
+        values = [params[name] if process is None else process(params[name]) for name, process in c.binds]
+        args = tuple(values) if c.positional else dict(zip((name for name, _ in c.binds), values))
         driver = connection.connection.driver_connection
         try:
             cursor = driver.cursor()
@@ -73,8 +71,10 @@ class Prepared:
                 cursor.close()
         except connection.dialect.loaded_dbapi.Error as error:
             raise exc.DBAPIError.instance(c.sql, args, error, connection.dialect.loaded_dbapi.Error) from error
-        return [c.row._make(value if process is None else process(value)
-                            for value, process in zip(record, c.results)) for record in raw]
+        if c.results is None:
+            return [c.row._make(record) for record in raw]
+        return [c.row._make([value if process is None else process(value)
+                             for value, process in zip(record, c.results)]) for record in raw]
 
     def first(self, connection: Connection, params: dict):
         rows = self.run(connection, params)
