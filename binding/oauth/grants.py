@@ -180,11 +180,11 @@ class GrantStore:
     def _token_with_grant(self, where) -> OAuthToken | None:
         """The token with its grant and the grant's account (None for client credentials) in one
         query: every caller goes on to read both (``row.grant``, ``session.get(Account, ...)``)."""
-        return self.db.execute(
-            select(OAuthToken, Account).join(OAuthToken.grant)
+        return self.db.scalars(
+            select(OAuthToken).join(OAuthToken.grant)
             .outerjoin(Account, Account.id == OAuthGrant.account_id)
-            .options(contains_eager(OAuthToken.grant)).where(where)
-            .execution_options(populate_existing=True)).scalars().first()
+            .options(contains_eager(OAuthToken.grant).contains_eager(OAuthGrant.account)).where(where)
+            .execution_options(populate_existing=True)).first()
 
     def revoke_token(self, row: OAuthToken) -> None:
         if row.revoked_at is None:

@@ -198,6 +198,10 @@ class OAuthGrant(Base):
     code_id: Mapped[int | None] = mapped_column(
         ForeignKey("oauth_codes.id", ondelete="SET NULL", name="fk_oauth_grants_code_id"), index=True)
 
+    # Loaded with the token (``GrantStore._token_with_grant``), never lazily: holding it keeps the
+    # account in the Session's (weak) identity map for the request's later ``session.get``.
+    account: Mapped["Account | None"] = relationship("Account", lazy="raise_on_sql", viewonly=True)
+
 
 class OAuthToken(Base):
     """An access token (+ optional refresh token) of a grant. A used refresh token stays,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
+from sqlalchemy import event
+
 from .conftest import ISSUER, login, query_of
 
 
@@ -86,6 +88,23 @@ def test_userinfo_get_and_post(rp, client):
         assert response.status_code == 200
         info = response.get_json()
         assert info["name"] == "zhangsan" and "phone_number" not in info   # phone scope not asked
+
+
+def test_userinfo_reads_token_grant_and_account_in_one_statement(rp, client, app):
+    """A downstream portal calls userinfo after every login: one SELECT (the token with its
+    grant and account), no second look-up of the account (README "Performance", third round)."""
+    login(client, "zhangsan")
+    smebj = rp("smebj")
+    access = smebj.tokens(scope="openid profile")["access_token"]
+    statements = []
+    engine = app.extensions["tongxing"].read_engine
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)   # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert smebj.userinfo(access).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1, statements
 
 
 def test_userinfo_refuses_a_bad_token(rp):

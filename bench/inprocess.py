@@ -1,0 +1,113 @@
+"""``python -m bench.inprocess [--requests N] [--profile PHASE]``: CPU time per request of the
+broker's WSGI app called directly in this process (no gunicorn, no network, one thread), on a
+freshly seeded bench instance: ``GET /healthz``, ``POST /token`` code exchanges and refreshes,
+``GET /userinfo``. Steadier than the load runs for comparing one change (README "Performance",
+third round); ``--profile code|refresh|userinfo`` prints cProfile's hottest calls of that phase."""
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import io
+import json
+import logging
+import os
+import pstats
+import time
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from werkzeug.test import EnvironBuilder
+
+from binding.oauth.demo import demo_portal_url, demo_secret
+from config import load_settings
+
+from .seeding import BENCH_PASSWORD
+from .server import BenchServer
+
+CLIENT_ID = "smebj"
+JSON = {"Accept": "application/json"}
+
+
+class _Harness:
+    def __init__(self, srv: BenchServer):
+        from broker.app import create_app
+
+        self.srv = srv
+        self.app = create_app(load_settings(srv.env))
+        for handler in logging.getLogger().handlers:   # access lines still formatted and written, unseen
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(open(os.devnull, "w"))
+        self.redirect_uri = demo_portal_url(srv.url) + f"/{CLIENT_ID}/callback"
+        self.basic = "Basic " + base64.b64encode(f"{CLIENT_ID}:{demo_secret(CLIENT_ID)}".encode()).decode()
+        self.browser = self.app.test_client()
+        token = self.browser.get("/login", headers=JSON).json["csrf_token"]
+        answer = self.browser.post("/login", json={"username": "bench-0000001", "password": BENCH_PASSWORD},
+                                   headers={**JSON, "X-CSRF-Token": token})
+        assert answer.status_code == 200, answer.data
+
+    def code(self) -> str:
+        query = urlencode({"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": self.redirect_uri,
+                           "scope": "openid profile", "state": "s", "nonce": "n%d" % time.perf_counter_ns()})
+        location = self.browser.get("/authorize?" + query).headers["Location"]
+        return parse_qs(urlsplit(location).query)["code"][0]
+
+    def environ(self, path: str, method: str = "GET", form: dict | None = None, headers: dict | None = None):
+        environ = EnvironBuilder(path=path, method=method, data=form, headers=headers or {},
+                                 base_url=self.srv.url).get_environ()
+        return environ, environ["wsgi.input"].read()
+
+    def call(self, prepared) -> bytes:
+        environ, body = prepared
+        environ = dict(environ, **{"wsgi.input": io.BytesIO(body)})
+        status = []
+        out = b"".join(self.app(environ, lambda s, h, e=None: status.append(s)))
+        if not status[0].startswith("200"):
+            raise RuntimeError(f"{environ['PATH_INFO']}: {status[0]} {out[:300]!r}")
+        return out
+
+
+def _phase(h: _Harness, requests: list, profiler: cProfile.Profile | None) -> tuple[float, list[bytes]]:
+    if profiler:
+        profiler.enable()
+    started = time.process_time()
+    answers = [h.call(r) for r in requests]
+    elapsed = time.process_time() - started
+    if profiler:
+        profiler.disable()
+    return 1000 * elapsed / len(requests), answers
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.inprocess")
+    p.add_argument("--requests", type=int, default=3000, help="requests per phase")
+    p.add_argument("--profile", choices=["code", "refresh", "userinfo"])
+    a = p.parse_args(argv)
+    profiler = cProfile.Profile() if a.profile else None
+    srv = BenchServer([0]).prepare()   # the instance only: the app runs here, not under gunicorn
+    try:
+        h = _Harness(srv)
+        n = a.requests
+        ms, _ = _phase(h, [h.environ("/healthz")] * n, None)
+        print(f"healthz   {ms:.3f} ms CPU per request")
+        codes = [h.code() for _ in range(n)]
+        ms, answers = _phase(h, [h.environ("/token", "POST", {"grant_type": "authorization_code", "code": c,
+                                                               "redirect_uri": h.redirect_uri},
+                                           {"Authorization": h.basic}) for c in codes],
+                             profiler if a.profile == "code" else None)
+        print(f"code      {ms:.3f} ms CPU per request")
+        tokens = [json.loads(x) for x in answers]
+        ms, _ = _phase(h, [h.environ("/token", "POST", {"grant_type": "refresh_token", "refresh_token": t["refresh_token"]},
+                                     {"Authorization": h.basic}) for t in tokens],
+                       profiler if a.profile == "refresh" else None)
+        print(f"refresh   {ms:.3f} ms CPU per request")
+        ms, _ = _phase(h, [h.environ("/userinfo", headers={"Authorization": "Bearer " + t["access_token"]})
+                           for t in tokens], profiler if a.profile == "userinfo" else None)
+        print(f"userinfo  {ms:.3f} ms CPU per request")
+    finally:
+        srv.close()
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
+if __name__ == "__main__":
+    main()
