@@ -211,36 +211,46 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @contextmanager
 def connection_transaction(engine: Engine) -> Iterator[Session]:
-    """``transaction`` begun on a Core connection, with a Session joined to it (created cheaply,
-    used only by paths that need the ORM). Statements that need no ORM run on
-    ``session_connection(session)`` without the Session's per-call bookkeeping: ~30 µs less per
-    request on the token endpoint (issue 5, README "Performance"). Same outcomes as
-    ``transaction``: commit on success or a ``keeps_changes`` refusal, roll back otherwise."""
+    """``transaction`` on a Core connection, with a Session bound to it for the paths that need
+    the ORM. Statements that need no ORM run on ``session_connection(session)`` without the
+    Session's per-call bookkeeping: ~30 µs less per request on the token endpoint (issue 5,
+    README "Performance"). The transaction begins at the first statement, whichever side runs
+    it (a refused request never takes SQLite's write lock). Same outcomes as ``transaction``:
+    commit on success or a ``keeps_changes`` refusal, roll back otherwise; the Session's
+    ``after_commit`` listeners run after the database commit."""
     with engine.connect() as connection:
-        connection.begin()
-        session = Session(bind=connection, expire_on_commit=False)   # joins, never commits it
+        session = Session(bind=connection, expire_on_commit=False)
         session.info["connection"] = connection
         try:
             yield session
-            _flush(session)
-            connection.commit()
+            _commit(session, connection)
         except BaseException as exc:
             if getattr(exc, "keeps_changes", False):
-                _flush(session)
-                connection.commit()
+                _commit(session, connection)
             else:
-                connection.rollback()
+                session.rollback()      # joined or its own: the connection's transaction too
+                connection.rollback()   # begun by session_connection alone
             raise
         finally:
             session.close()
 
 
-def _flush(session: Session) -> None:
+def _commit(session: Session, connection: Connection) -> None:
+    if session.info.get("began_on_connection"):
+        session.flush()           # the ORM's changes into the connection's transaction
+        connection.commit()
     if session.in_transaction():
-        session.commit()   # joined: flushes, leaves the connection's transaction to its owner
+        session.commit()          # its own transaction, or (joined) only its after_commit, now
+    connection.commit()           # no effect once committed
 
 
 def session_connection(session: Session) -> Connection:
-    """The Core connection of ``session``'s transaction: the one ``connection_transaction`` began,
-    else the Session's own (begun now)."""
-    return session.info.get("connection") or session.connection()
+    """The Core connection of ``session``'s transaction, begun now if nothing began it yet:
+    the connection ``connection_transaction`` opened, else the Session's own."""
+    connection = session.info.get("connection")
+    if connection is None:
+        return session.connection()
+    if not connection.in_transaction():
+        connection.begin()
+        session.info["began_on_connection"] = True
+    return connection

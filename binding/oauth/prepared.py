@@ -11,6 +11,7 @@ SQLAlchemy's ``DBAPIError`` subclasses, as they would from ``Connection.execute`
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import namedtuple
 from dataclasses import dataclass
 from typing import Callable
@@ -35,7 +36,7 @@ class Prepared:
     def __init__(self, statement, keys: tuple[str, ...] | None = None):
         self.statement = statement
         self.keys = keys
-        self._compiled: dict[Dialect, _Compiled] = {}
+        self._compiled: weakref.WeakKeyDictionary[Dialect, _Compiled] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def _for(self, dialect: Dialect) -> _Compiled:
@@ -47,6 +48,10 @@ class Prepared:
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect, column_keys=list(self.keys) if self.keys else None)
+        for name, bind in compiled.binds.items():   # every value comes from ``run``'s params
+            if not bind.required or bind.callable is not None or bind.expanding:
+                raise ValueError(f"a Prepared statement takes every value from run()'s params "
+                                 f"(no literal, no expanding IN): {name!r}")
         names = compiled.positiontup if compiled.positional else compiled.binds
         binds = tuple((name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
                       for name in names)
@@ -62,15 +67,16 @@ class Prepared:
         values = [params[name] if process is None else process(params[name]) for name, process in c.binds]
         args = tuple(values) if c.positional else dict(zip((name for name, _ in c.binds), values))
         driver = connection.connection.driver_connection
+        cursor = None
         try:
             cursor = driver.cursor()
-            try:
-                cursor.execute(c.sql, args)
-                raw = cursor.fetchall() if c.row is not None else []
-            finally:
-                cursor.close()
+            cursor.execute(c.sql, args)
+            raw = cursor.fetchall() if c.row is not None else []
         except connection.dialect.loaded_dbapi.Error as error:
-            raise exc.DBAPIError.instance(c.sql, args, error, connection.dialect.loaded_dbapi.Error) from error
+            raise _wrapped(connection, c.sql, args, error, cursor) from error
+        finally:
+            if cursor is not None:
+                cursor.close()
         if c.results is None:
             return [c.row._make(record) for record in raw]
         return [c.row._make([value if process is None else process(value)
@@ -79,6 +85,19 @@ class Prepared:
     def first(self, connection: Connection, params: dict):
         rows = self.run(connection, params)
         return rows[0] if rows else None
+
+
+def _wrapped(connection: Connection, sql: str, args, error: Exception, cursor) -> exc.DBAPIError:
+    """The driver's error as ``Connection.execute`` raises it: parameters hidden as the engine
+    says (hashes, phone numbers never reach a log), a lost connection invalidated so the pool
+    does not hand it out again."""
+    dialect = connection.dialect
+    lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+    if lost:
+        connection.invalidate(error)
+    return exc.DBAPIError.instance(sql, args, error, dialect.loaded_dbapi.Error,
+                                   hide_parameters=connection.engine.hide_parameters,
+                                   connection_invalidated=lost, dialect=dialect, ismulti=False)
 
 
 __all__ = ["Prepared"]

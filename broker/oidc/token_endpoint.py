@@ -61,11 +61,11 @@ def token_response() -> Response:
 
 def _form(req) -> MultiDict:
     """The POST body's parameters (RFC 6749 §3.2, Appendix B: form-urlencoded, UTF-8), parsed
-    as werkzeug does for this content type (``parse_qsl``, blanks kept; a body that is not UTF-8
+    as werkzeug does for that content type (``parse_qsl``, blanks kept; a body that is not UTF-8
     has no parameters) without its general form machinery (~5% of a token request). The body is
     bounded by MAX_CONTENT_LENGTH and kept, so ``request.form`` still works afterwards."""
     if req.mimetype != "application/x-www-form-urlencoded":
-        return MultiDict()
+        return req.form   # multipart (accepted before, as by Authlib), else nothing
     try:
         text = req.get_data(cache=True).decode()
     except UnicodeDecodeError:

@@ -226,3 +226,15 @@ def test_form_parameters_are_percent_decoded_and_the_first_of_a_repeated_one_cou
     response = signed_in.post("/token", data=body, content_type="application/x-www-form-urlencoded; charset=UTF-8",
                               auth=("smebj", "smebj-demo-secret"))
     assert response.status_code == 200 and response.get_json()["token_type"] == "Bearer"
+
+
+def test_a_multipart_token_request_is_still_understood(rp, signed_in):
+    """RFC 6749 asks for form-urlencoded; multipart worked before the hot path parsed the form
+    itself, and clients that send it keep working."""
+    smebj = rp("smebj")
+    form = {"grant_type": "authorization_code", "code": smebj.code(), "redirect_uri": smebj.redirect_uri}
+    if smebj.verifier:
+        form["code_verifier"] = smebj.verifier
+    response = signed_in.post("/token", data=form, content_type="multipart/form-data",
+                              auth=("smebj", "smebj-demo-secret"))
+    assert response.status_code == 200 and response.get_json()["token_type"] == "Bearer"

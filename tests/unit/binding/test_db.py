@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from binding.db import (connection_transaction, make_engine, make_read_engine, make_session_factory, session_connection,
@@ -186,3 +186,39 @@ def test_connection_transaction_keeps_a_refusals_records(engine, db):
             session.add(_event("orm.kept"))
             raise _Refusal()
     assert (_count(db, "core.kept"), _count(db, "orm.kept")) == (1, 1)
+
+
+def test_connection_transaction_takes_no_lock_until_its_first_statement(engine, db):
+    """A /token request refused before any statement (bad grant type, bad client) never holds
+    SQLite's write lock: another writer goes ahead meanwhile."""
+    done = threading.Event()
+
+    def other_writer():
+        with transaction(db) as session:
+            session.add(_event("other.writer"))
+        done.set()
+
+    with connection_transaction(engine):
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        assert done.wait(5), "a writer waited for a unit of work that ran nothing"
+    writer.join()
+
+
+@pytest.mark.parametrize("orm_first", [True, False])
+def test_after_commit_listeners_see_the_commit_whichever_side_began(engine, db, orm_first):
+    """The session's after_commit (back-channel logout deliveries) runs after the database
+    commit, not at the Session's commit of a transaction it merely joined."""
+    seen = []
+
+    def listener(session):
+        seen.append(_count(db, "core.visible"))   # read from another connection
+
+    with connection_transaction(engine) as session:
+        event.listen(session, "after_commit", listener)
+        if orm_first:
+            session.add(_event("orm.visible"))
+            session.flush()
+        _core_insert(session, "core.visible")
+        session.add(_event("orm.visible.too"))
+    assert seen == [1]

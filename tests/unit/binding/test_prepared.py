@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import exc, select, text
+from sqlalchemy import bindparam, exc, select, text
 
 from binding.oauth import statements as sql
+from binding.oauth.prepared import Prepared
 from binding.oauth.models import OAuthGrant, OAuthToken
 from tests.support.factories import make_account
 
@@ -99,3 +100,23 @@ def test_every_column_but_the_key_is_required(db):
     del row["revoked_at"]
     with db.begin() as session, pytest.raises(KeyError):
         sql.INSERT_TOKEN.run(session.connection(), row)
+
+
+def test_driver_errors_keep_the_parameters_out_of_the_message(db):
+    """The engine hides parameters (hashes, phone numbers) from exception texts, so from logs
+    (the database's own message may still name the conflicting key, as with Connection.execute)."""
+    with pytest.raises(exc.IntegrityError) as raised:
+        with db.begin() as session:
+            grant_id = _grant(session)
+            sql.INSERT_TOKEN.run(session.connection(), _token(grant_id, 9))
+            sql.INSERT_TOKEN.run(session.connection(), _token(grant_id, 9, jti="other", refresh_token_hash="SECRET-HASH"))
+    assert "SECRET-HASH" not in str(raised.value) and "parameters hidden" in str(raised.value)
+
+
+@pytest.mark.parametrize("where", [
+    lambda: OAuthToken.jti == "a literal",
+    lambda: OAuthToken.jti.in_(bindparam("many", expanding=True)),
+])
+def test_statements_with_values_of_their_own_are_refused(db, where):
+    with db.begin() as session, pytest.raises(ValueError, match="every value"):
+        Prepared(select(OAuthToken.id).where(where())).run(session.connection(), {})
