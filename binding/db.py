@@ -201,7 +201,11 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.commit()
     except BaseException as exc:
         if getattr(exc, "keeps_changes", False):
-            session.commit()
+            try:
+                session.commit()
+            except BaseException:
+                session.rollback()   # a failed COMMIT must not leave the transaction open
+                raise
         else:
             session.rollback()
         raise
@@ -226,13 +230,21 @@ def connection_transaction(engine: Engine) -> Iterator[Session]:
             _commit(session, connection)
         except BaseException as exc:
             if getattr(exc, "keeps_changes", False):
-                _commit(session, connection)
+                try:
+                    _commit(session, connection)
+                except BaseException:
+                    _rollback(session, connection)   # a failed COMMIT must not leave the lock held
+                    raise
             else:
-                session.rollback()      # joined or its own: the connection's transaction too
-                connection.rollback()   # begun by session_connection alone
+                _rollback(session, connection)
             raise
         finally:
             session.close()
+
+
+def _rollback(session: Session, connection: Connection) -> None:
+    session.rollback()      # joined or its own: the connection's transaction too
+    connection.rollback()   # begun by session_connection alone
 
 
 def _commit(session: Session, connection: Connection) -> None:

@@ -6,17 +6,16 @@ and result processing objects, the result proxy), a quarter of a token request's
 SQLAlchemy itself, with the bind and result processors of the columns' types (public
 ``TypeEngine.bind_processor`` / ``result_processor``: the SQLite datetime text format, the
 ``UTCDateTime`` checks), so what reaches the database is exactly what SQLAlchemy would send. It
-runs inside the Session's transaction (same DB-API connection), and driver errors come out as
-SQLAlchemy's ``DBAPIError`` subclasses, as they would from ``Connection.execute``."""
+runs inside the Session's transaction (same DB-API connection), and driver errors are handled
+by SQLAlchemy's own handler, as they would be for ``Connection.execute``."""
 from __future__ import annotations
 
 import threading
 import weakref
 from collections import namedtuple
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NoReturn
 
-from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect
 
 
@@ -49,9 +48,9 @@ class Prepared:
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect, column_keys=list(self.keys) if self.keys else None)
         for name, bind in compiled.binds.items():   # every value comes from ``run``'s params
-            if not bind.required or bind.callable is not None or bind.expanding:
+            if not bind.required or bind.callable is not None or bind.expanding or bind.literal_execute:
                 raise ValueError(f"a Prepared statement takes every value from run()'s params "
-                                 f"(no literal, no expanding IN): {name!r}")
+                                 f"(no literal, no expanding IN, no literal_execute): {name!r}")
         names = compiled.positiontup if compiled.positional else compiled.binds
         binds = tuple((name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
                       for name in names)
@@ -73,7 +72,7 @@ class Prepared:
             cursor.execute(c.sql, args)
             raw = cursor.fetchall() if c.row is not None else []
         except connection.dialect.loaded_dbapi.Error as error:
-            raise _wrapped(connection, c.sql, args, error, cursor) from error
+            _raise_as_execute_would(connection, c.sql, args, error, cursor)
         finally:
             if cursor is not None:
                 cursor.close()
@@ -87,17 +86,13 @@ class Prepared:
         return rows[0] if rows else None
 
 
-def _wrapped(connection: Connection, sql: str, args, error: Exception, cursor) -> exc.DBAPIError:
-    """The driver's error as ``Connection.execute`` raises it: parameters hidden as the engine
-    says (hashes, phone numbers never reach a log), a lost connection invalidated so the pool
-    does not hand it out again."""
-    dialect = connection.dialect
-    lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
-    if lost:
-        connection.invalidate(error)
-    return exc.DBAPIError.instance(sql, args, error, dialect.loaded_dbapi.Error,
-                                   hide_parameters=connection.engine.hide_parameters,
-                                   connection_invalidated=lost, dialect=dialect, ismulti=False)
+def _raise_as_execute_would(connection: Connection, sql: str, args, error: Exception, cursor) -> NoReturn:
+    """The driver's error handled by SQLAlchemy's own handler for ``Connection.execute``:
+    wrapped in its DBAPIError subclass with the parameters hidden as the engine says (hashes,
+    phone numbers never reach a log), ``handle_error`` hooks run, and on a lost connection the
+    connection and the pool's older ones invalidated. (A private method, stable since 1.4; the
+    tests in tests/unit/binding/test_prepared.py notice if it changes.)"""
+    connection._handle_dbapi_exception(error, sql, args, cursor, None)
 
 
 __all__ = ["Prepared"]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from binding.db import (connection_transaction, make_engine, make_read_engine, make_session_factory, session_connection,
                         transaction)
 from binding.models import AuditEvent
+from binding.oauth.models import OAuthToken
 from tests.support.clock import FrozenClock
 
 
@@ -222,3 +223,23 @@ def test_after_commit_listeners_see_the_commit_whichever_side_began(engine, db, 
         _core_insert(session, "core.visible")
         session.add(_event("orm.visible.too"))
     assert seen == [1]
+
+
+def test_a_refusal_whose_commit_fails_leaves_no_lock_behind(engine, db):
+    """keeps_changes asks for a commit; when that COMMIT itself fails (a foreign key checked at
+    commit), the transaction is rolled back, not left holding SQLite's write lock."""
+    if not _is_sqlite(engine):
+        pytest.skip("SQLite's deferred foreign keys make COMMIT fail on demand")
+    with pytest.raises(DBAPIError):
+        with connection_transaction(engine) as session:
+            connection = session_connection(session)
+            connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+            _core_insert(session, "kept.by.the.refusal")
+            now = FrozenClock()()
+            connection.execute(OAuthToken.__table__.insert(), {   # its grant does not exist
+                "grant_id": 999999, "client_id": "smebj", "access_token_hash": "orphan", "jti": "j", "scope": "",
+                "issued_at": now, "access_expires_at": now})
+            raise _Refusal()
+    with transaction(db) as session:   # would wait out the busy timeout, then fail, if the lock were held
+        session.add(_event("after.failed.commit"))
+    assert (_count(db, "kept.by.the.refusal"), _count(db, "after.failed.commit")) == (0, 1)

@@ -120,3 +120,9 @@ def test_driver_errors_keep_the_parameters_out_of_the_message(db):
 def test_statements_with_values_of_their_own_are_refused(db, where):
     with db.begin() as session, pytest.raises(ValueError, match="every value"):
         Prepared(select(OAuthToken.id).where(where())).run(session.connection(), {})
+
+
+def test_literal_execute_binds_are_refused_too(db):
+    with db.begin() as session, pytest.raises(ValueError, match="every value"):
+        Prepared(select(OAuthToken.id).where(OAuthToken.jti == bindparam("p", literal_execute=True))).run(
+            session.connection(), {"p": "x"})
