@@ -139,10 +139,6 @@ class KeyStore:
         kid, key = self.signing(alg)
         return sign_compact(alg, typ, kid, claims, key.private_key)
 
-    def signing_key(self, alg: str):
-        """The joserfc key (with its kid) for signing with ``alg``."""
-        return self.signing(alg)[1]
-
     def published(self) -> list[SigningKey]:
         """Active keys and retired keys whose tokens may still be alive."""
         cutoff = self.clock() - timedelta(seconds=self.settings.key_retention_seconds)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -17,6 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from binding.hashing import secret_hash
 from binding.models import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from binding.models import Account
 
 
 class OAuthClient(Base):

@@ -73,6 +73,13 @@ def _form(req) -> MultiDict:
     return MultiDict(parse_qsl(text, keep_blank_values=True, errors="replace"))
 
 
+def _required(form, name: str) -> str:
+    value = form.get(name)
+    if value is None:
+        raise InvalidRequestError(f"Missing '{name}' in request.")
+    return value
+
+
 def _unsupported(grant_type: str | None) -> UnsupportedGrantTypeError:
     error = UnsupportedGrantTypeError(grant_type)
     # A fixed text, never the client's input (RFC 6749 §5.2 limits error_description's characters).
@@ -128,11 +135,8 @@ def _basic_credentials(authorization: str | None) -> tuple[str | None, str | Non
 
 # --- authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3.3) ------------------
 def _authorization_code(client: OAuthClient, method: str, form) -> dict:
-    code = form.get("code")
-    if code is None:
-        raise InvalidRequestError("Missing 'code' in request.")
     store = ctx.grants()
-    claimed = store.claim_code(code, client.client_id)
+    claimed = store.claim_code(_required(form, "code"), client.client_id)
     if claimed is None:
         raise InvalidGrantError("Invalid 'code' in request.")
     if claimed.redirect_uri and form.get("redirect_uri") != claimed.redirect_uri:
@@ -197,11 +201,8 @@ def _id_token(client: OAuthClient, code, account, scope: str, access_token: str)
 
 # --- refresh_token (RFC 6749 §6, rotation: RFC 9700 §4.14.2) ------------------------------
 def _refresh_token(client: OAuthClient, _method: str, form) -> dict:
-    refresh_token = form.get("refresh_token")
-    if refresh_token is None:
-        raise InvalidRequestError("Missing 'refresh_token' in request.")
     store = ctx.grants()
-    claimed = store.claim_refresh(refresh_token, client.client_id)
+    claimed = store.claim_refresh(_required(form, "refresh_token"), client.client_id)
     if claimed is None:   # unknown, used, expired, revoked, or its account may not sign in
         raise InvalidGrantError("Invalid 'refresh_token' in request.")
     grant = claimed.grant
