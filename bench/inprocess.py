@@ -1,8 +1,10 @@
 """``python -m bench.inprocess [--requests N] [--profile PHASE]``: CPU time per request of the
 broker's WSGI app called directly in this process (no gunicorn, no network, one thread), on a
 freshly seeded bench instance: ``GET /healthz``, ``POST /token`` code exchanges and refreshes,
-``GET /userinfo``. Steadier than the load runs for comparing one change (README "Performance",
-third round); ``--profile code|refresh|userinfo`` prints cProfile's hottest calls of that phase."""
+``GET /userinfo``, and password logins (``GET /login`` + ``POST /login``, a new browser each) less
+the argon2 verification they contain (measured as the same verifications alone, interleaved).
+Steadier than the load runs for comparing one change (README "Performance", third and fourth
+rounds); ``--profile code|refresh|userinfo|login`` prints cProfile's hottest calls of that phase."""
 from __future__ import annotations
 
 import argparse
@@ -22,7 +24,7 @@ from binding.oauth.demo import demo_portal_url, demo_secret
 from config import load_settings
 
 from .seeding import BENCH_PASSWORD
-from .server import BenchServer
+from .server import BENCH_ACCOUNTS, BenchServer
 
 CLIENT_ID = "smebj"
 JSON = {"Accept": "application/json"}
@@ -50,6 +52,15 @@ class _Harness:
         services = self.app.extensions["tongxing"]
         services.redis.close()
         services.dispose()
+
+    def login(self, username: str) -> None:
+        """A full password login as a new browser: GET /login (CSRF token), POST /login."""
+        browser = self.app.test_client()
+        token = browser.get("/login", headers=JSON).json["csrf_token"]
+        answer = browser.post("/login", json={"username": username, "password": BENCH_PASSWORD},
+                              headers={**JSON, "X-CSRF-Token": token})
+        if answer.status_code != 200:
+            raise RuntimeError(f"login {username}: {answer.status_code} {answer.data[:300]!r}")
 
     def code(self) -> str:
         query = urlencode({"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": self.redirect_uri,
@@ -83,10 +94,36 @@ def _phase(h: _Harness, requests: list, profiler: cProfile.Profile | None) -> tu
     return 1000 * elapsed / len(requests), answers
 
 
+def _logins(h: _Harness, n: int, profiler: cProfile.Profile | None) -> tuple[float, float]:
+    """(ms of CPU per login, of which argon2), in blocks of 10 logins then 10 verifications alone
+    of the same stored hash, so both see the machine in the same state."""
+    from binding.passwords import PasswordHasher
+
+    hasher = PasswordHasher.for_settings(load_settings(h.srv.env).password)
+    stored = hasher.hash(BENCH_PASSWORD)
+    login_s = hash_s = 0.0
+    names = ["bench-%07d" % (2 + i % (BENCH_ACCOUNTS - 1)) for i in range(n)]
+    for block in range(0, n, 10):
+        if profiler:
+            profiler.enable()
+        started = time.process_time()
+        for name in names[block:block + 10]:
+            h.login(name)
+        login_s += time.process_time() - started
+        if profiler:
+            profiler.disable()
+        started = time.process_time()
+        for _ in names[block:block + 10]:
+            hasher.verify(BENCH_PASSWORD, stored)
+        hash_s += time.process_time() - started
+    return 1000 * login_s / n, 1000 * hash_s / n
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.inprocess")
     p.add_argument("--requests", type=int, default=3000, help="requests per phase")
-    p.add_argument("--profile", choices=["code", "refresh", "userinfo"])
+    p.add_argument("--logins", type=int, default=200, help="password logins (each with an argon2 verification)")
+    p.add_argument("--profile", choices=["code", "refresh", "userinfo", "login"])
     a = p.parse_args(argv)
     profiler = cProfile.Profile() if a.profile else None
     srv = BenchServer([0]).prepare()   # the instance only: the app runs here, not under gunicorn
@@ -110,6 +147,10 @@ def main(argv=None) -> None:
         ms, _ = _phase(h, [h.environ("/userinfo", headers={"Authorization": "Bearer " + t["access_token"]})
                            for t in tokens], profiler if a.profile == "userinfo" else None)
         print(f"userinfo  {ms:.3f} ms CPU per request")
+        if a.logins:
+            login_ms, hash_ms = _logins(h, a.logins, profiler if a.profile == "login" else None)
+            print(f"login     {login_ms - hash_ms:.3f} ms CPU per login besides argon2 "
+                  f"({login_ms:.2f} in all, argon2 alone {hash_ms:.2f}: logins = {100 * hash_ms / login_ms:.0f}% of hashes)")
     finally:
         if h is not None:
             h.close()

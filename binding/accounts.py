@@ -20,7 +20,6 @@ from functools import lru_cache
 from typing import Callable, NoReturn
 
 from redis import Redis
-from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,7 +27,8 @@ from config import Clock, Settings
 from lockout import Attempt, IpThrottle, LoginGuard, SendLimiter
 
 from . import account_messages as msg
-from .account_lookup import find_by_email, find_by_identifier, find_by_login, find_by_phone, find_by_username
+from .account_lookup import (account_for_update, find_by_email, find_by_identifier, find_by_login, find_by_phone, find_by_username,
+                             password_of)
 from .audit import Audit
 from .codes import CodeService
 from .db import transaction
@@ -80,9 +80,6 @@ class PasswordHashChanged(Exception):
 
 # Verifications of one login attempt when its account's hash keeps changing under it.
 _MAX_ROUNDS = 3
-# Built once: it runs in every successful password login.
-_ACCOUNT_FOR_UPDATE = (select(Account).where(Account.id == bindparam("account_id")).with_for_update()
-                       .execution_options(populate_existing=True))
 
 
 class AccountService:
@@ -216,13 +213,13 @@ class AccountService:
             errors["password"] = ("请输入密码", "Enter the password")
         if errors:
             raise ValidationFailed(errors)
-        if self.ip and not captcha_passed and self.throttle.needs_captcha(self.ip):
-            raise CaptchaRequired("请先输入图形验证码", "Enter the image captcha first", field="captcha")
         kind, value = classify_identifier(identifier)
-        account = find_by_identifier(self.db, kind, value)
+        account = password_of(self.db, kind, value)
         subject = (self.guard.subject_for_account(account.id) if account is not None
                    else self.guard.subject_for_identifier(value))
-        attempt = self.guard.begin(subject)
+        attempt = self.guard.begin(subject, self.throttle.gate(self.ip) if self.ip and not captcha_passed else None)
+        if attempt.captcha_required:
+            raise CaptchaRequired("请先输入图形验证码", "Enter the image captcha first", field="captcha")
         if not attempt.allowed:
             raise msg.locked(attempt.retry_after, attempt.unlock_at)
         return PasswordCheck(kind, account.id if account is not None else None,
@@ -247,7 +244,7 @@ class AccountService:
         A right password after a rehash still signs in; the old password after a change is
         wrong. On the ``final`` round a hash still changing counts as a wrong password."""
         matched, new_hash = verdict
-        account = self._account_for_update(check.account_id) if matched and check.account_id is not None else None
+        account = account_for_update(self.db, check.account_id) if matched and check.account_id is not None else None
         if matched and (account is None or account.password_hash != check.password_hash):
             if account is not None and not final:
                 raise PasswordHashChanged(dataclasses.replace(check, password_hash=account.password_hash))
@@ -261,12 +258,6 @@ class AccountService:
         self.audit.record("login.succeeded", account.id, method="password", identifier_kind=check.identifier_kind,
                           rehashed=bool(new_hash))
         return account
-
-    def _account_for_update(self, account_id: int) -> Account | None:
-        """The account re-read, its row locked until the commit (PostgreSQL ``FOR UPDATE``; a
-        SQLite write transaction excludes every other writer anyway): a concurrent password
-        change or disable either waits for this login (and then ends its session) or is seen."""
-        return self.db.scalar(_ACCOUNT_FOR_UPDATE, {"account_id": account_id})
 
     def _verify(self, stored_hash: str | None, password: str) -> tuple[bool, str | None]:
         if not stored_hash:

@@ -14,11 +14,25 @@ from sqlalchemy.orm import Session, joinedload
 from config import Clock, SessionSettings
 
 from .accounts import can_sign_in
+from .db import session_connection
 from .hashing import secret_hash
-from .models import Account, LoginSession
+from .models import Account, LoginSession, new_public_id
+from .prepared import insert_all
 
 # Only write last_seen_at when it moved this much: keeps reads off the write path.
 _TOUCH_EVERY = timedelta(seconds=60)
+
+
+_INSERT = insert_all(LoginSession.__table__, (LoginSession.__table__.c.id,))
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """The row ``LoginSessions.start`` wrote."""
+
+    id: int
+    sid: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -46,20 +60,18 @@ class LoginSessions:
 
     def start(self, account: Account, methods: tuple[str, ...], cert_level: int,
               ip: str | None = None, user_agent: str | None = None, *, account_kind: str | None = None,
-              upstream_identity_id: int | None = None) -> tuple[str, LoginSession]:
-        """A new session with a new random token (never reuse a pre-login id: session fixation)."""
+              upstream_identity_id: int | None = None) -> tuple[str, NewSession]:
+        """A new session with a new random token (never reuse a pre-login id: session fixation).
+        Written at once on the DB-API cursor (``binding.prepared``: it runs on every login)."""
         now = self.clock()
         token = secrets.token_urlsafe(32)
-        row = LoginSession(
-            token_hash=secret_hash(token), account_id=account.id, auth_methods=" ".join(methods),
-            cert_level=cert_level, created_at=now, last_seen_at=now,
-            expires_at=now + timedelta(seconds=self.settings.absolute_lifetime_seconds),
-            ip=ip, user_agent=(user_agent or "")[:256] or None,
-            account_kind=account_kind, upstream_identity_id=upstream_identity_id,
-        )
-        self.db.add(row)
-        self.db.flush()
-        return token, row
+        sid = new_public_id()
+        row = _INSERT.first(session_connection(self.db), dict(
+            token_hash=secret_hash(token), sid=sid, account_id=account.id, auth_methods=" ".join(methods),
+            cert_level=cert_level, account_kind=account_kind, upstream_identity_id=upstream_identity_id,
+            created_at=now, last_seen_at=now, expires_at=now + timedelta(seconds=self.settings.absolute_lifetime_seconds),
+            revoked_at=None, revoked_reason=None, ip=ip, user_agent=(user_agent or "")[:256] or None))
+        return token, NewSession(row.id, sid, now)
 
     def resolve(self, token: str) -> ActiveLogin | None:
         """The live login for ``token``; None when unknown, revoked, expired, idle, or disabled."""
@@ -105,4 +117,4 @@ class LoginSessions:
         row.revoked_reason = reason
 
 
-__all__ = ["ActiveLogin", "LoginSessions"]
+__all__ = ["ActiveLogin", "LoginSessions", "NewSession"]

@@ -27,11 +27,16 @@ from config.clock import Clock
 from config.settings import LockoutSettings
 
 from . import keys
+from .throttle import CaptchaGate
 from .timing import ceil_seconds, from_ms, to_ms
 
-# KEYS[1] login hash; ARGV now_ms, max_failures, window_ms.
-# Returns {allowed 0/1, n, until_ms}.
+# KEYS[1] login hash, KEYS[2] (optional) the IP's failure set; ARGV now_ms, max_failures,
+# window_ms, then with KEYS[2] the IP window's start (ms, exclusive) and captcha threshold.
+# Returns {allowed 0/1, n, until_ms}, or {-1, 0, 0}: the captcha first, nothing reserved.
 _BEGIN = """
+if KEYS[2] and redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[4], '+inf') > tonumber(ARGV[5]) then
+  return {-1, 0, 0}
+end
 local now = tonumber(ARGV[1])
 local max = tonumber(ARGV[2])
 local win = tonumber(ARGV[3])
@@ -84,6 +89,7 @@ class Attempt:
         aware UTC time it ends. For an allowed ``starts_lock`` check they tell when the lock
         this check has set will end if the password is wrong; otherwise 0 / None.
     starts_lock: this is the last check of the window; if it fails the subject is locked.
+    captcha_required: refused because the ``CaptchaGate`` given to ``begin`` was shut.
     """
 
     allowed: bool
@@ -92,6 +98,7 @@ class Attempt:
     retry_after: int
     unlock_at: datetime | None
     starts_lock: bool
+    captcha_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,18 +155,23 @@ class LoginGuard:
             digest = hashlib.sha256(b"tongxing-lockout\0" + data).hexdigest()
         return f"ident:{digest[:40]}"
 
-    def begin(self, subject: str) -> Attempt:
-        """Reserve one password check for ``subject``, or refuse because it is locked.
+    def begin(self, subject: str, captcha: CaptchaGate | None = None) -> Attempt:
+        """Reserve one password check for ``subject``, or refuse because it is locked, or
+        (with ``captcha``, ``IpThrottle.gate``) because its IP must pass the captcha first.
 
-        One atomic Lua call: check the lock, count the check, set the lock on the
-        ``max_failures``-th. The caller verifies the password only when ``allowed``.
+        One atomic Lua call: check the IP's captcha threshold, check the lock, count the
+        check, set the lock on the ``max_failures``-th. The caller verifies the password only
+        when ``allowed``.
         """
         now = to_ms(self._clock())
+        args = [now, self._settings.max_failures, self._window_ms]
         allowed, n, until = self._begin(
-            keys=[keys.login(subject)],
-            args=[now, self._settings.max_failures, self._window_ms],
+            keys=[keys.login(subject)] + ([captcha.key] if captcha else []),
+            args=args + ([captcha.since_ms, captcha.threshold] if captcha else []),
         )
-        n, until = int(n), int(until)
+        allowed, n, until = int(allowed), int(n), int(until)
+        if allowed < 0:
+            return Attempt(False, 0, 0, 0, None, False, captcha_required=True)
         if not allowed:
             return Attempt(False, 0, 0, max(1, ceil_seconds(until - now)), from_ms(until), False)
         starts_lock = until > 0

@@ -12,6 +12,7 @@ A sliding window: a sorted set of failure times (ms of the injected clock) per I
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from redis import Redis
 
@@ -30,6 +31,16 @@ redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], win)
 return redis.call('ZCOUNT', KEYS[1], '(' .. (now - win), '+inf')
 """
+
+
+@dataclass(frozen=True)
+class CaptchaGate:
+    """``needs_captcha`` for ``LoginGuard.begin`` to answer in its own round trip: the IP's
+    failure set, the window's start (ms, exclusive) and the threshold."""
+
+    key: str
+    since_ms: int
+    threshold: int
 
 
 class IpThrottle:
@@ -62,6 +73,11 @@ class IpThrottle:
     def needs_captcha(self, ip: str) -> bool:
         """True once the failures from ``ip`` exceed ``ip_failure_threshold``."""
         return self._over_threshold(self.failures(ip))
+
+    def gate(self, ip: str) -> CaptchaGate:
+        """``needs_captcha(ip)``, asked by ``LoginGuard.begin`` before it reserves a check."""
+        return CaptchaGate(keys.ip_failures(ip), to_ms(self._clock()) - self._window_ms,
+                           self._settings.ip_failure_threshold)
 
     def _over_threshold(self, failures: int) -> bool:
         return failures > self._settings.ip_failure_threshold

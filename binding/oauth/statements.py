@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select, update
 from binding.models import Account
 
 from .models import AuthorizationCode, OAuthGrant, OAuthToken
-from .prepared import Prepared
+from binding.prepared import Prepared, insert_all
 
 _codes, _grants, _tokens, _accounts = (AuthorizationCode.__table__, OAuthGrant.__table__, OAuthToken.__table__,
                                        Account.__table__)
@@ -39,14 +39,8 @@ GRANT_WITH_SUBJECT = Prepared(select(*(_grants.c[name] for name in CLAIMED_REFRE
                       .select_from(_grants.outerjoin(_accounts, _accounts.c.id == _grants.c.account_id))
                       .where(_grants.c.id == bindparam("p_grant")))
 
-def _insert(table, returning=()) -> Prepared:
-    """An INSERT of every column but the primary key (each a required parameter)."""
-    keys = tuple(c.key for c in table.columns if not c.primary_key)
-    return Prepared(table.insert().returning(*returning) if returning else table.insert(), keys)
-
-
-INSERT_GRANT = _insert(_grants, (_grants.c.id,))
-INSERT_TOKEN = _insert(_tokens)
+INSERT_GRANT = insert_all(_grants, (_grants.c.id,))
+INSERT_TOKEN = insert_all(_tokens)
 
 # The columns of an account that tokens and ID-token claims read.
 SUBJECT_COLUMNS = ("id", "public_id", "username", "display_name", "phone", "phone_verified", "kind", "status")

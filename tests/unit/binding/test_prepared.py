@@ -1,4 +1,4 @@
-"""binding.oauth.prepared: the token endpoint's statements on the DB-API cursor store and read
+"""binding.prepared: the token endpoint's statements on the DB-API cursor store and read
 exactly what SQLAlchemy would, in the session's transaction, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import bindparam, exc, select, text
 
 from binding.oauth import statements as sql
-from binding.oauth.prepared import Prepared
+from binding.prepared import Prepared
 from binding.oauth.models import OAuthGrant, OAuthToken
 from tests.support.factories import make_account
 

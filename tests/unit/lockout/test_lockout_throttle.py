@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from config.settings import LockoutSettings
-from lockout import IpThrottle
+from lockout import IpThrottle, LoginGuard
 
 
 @pytest.fixture
@@ -65,3 +65,21 @@ def test_threshold_is_a_setting(redis_client, clock):
         throttle.record_failure("192.0.2.1")
     assert throttle.needs_captcha("192.0.2.1")
     assert throttle.needs_captcha("::ffff:192.0.2.1")  # the same client, IPv4-mapped
+
+
+def test_a_shut_captcha_gate_refuses_the_check_before_anything_is_counted(throttle, redis_client, clock):
+    """Issue 5: the captcha question rides in LoginGuard.begin's round trip; a refusal for the
+    captcha reserves no check of the account's lock."""
+    guard = LoginGuard(redis_client, LockoutSettings(), clock)
+    ip, subject = "198.51.100.30", guard.subject_for_account(31)
+    for _ in range(30):
+        throttle.record_failure(ip)
+    assert guard.begin(subject, throttle.gate(ip)).check_number == 1   # 30 is the threshold, not above it
+    throttle.record_failure(ip)
+    refused = guard.begin(subject, throttle.gate(ip))
+    assert (refused.allowed, refused.captcha_required) == (False, True)
+    assert guard.status(subject).failures == 1                           # nothing reserved by the refusal
+    assert guard.begin(subject, throttle.gate("198.51.100.31")).check_number == 2
+    assert guard.begin(subject).check_number == 3                        # no gate: the captcha was passed
+    clock.advance(LockoutSettings().ip_window_seconds + 1)
+    assert guard.begin(subject, throttle.gate(ip)).captcha_required is False   # the failures left the window

@@ -1,8 +1,9 @@
-"""The token endpoint's statements run straight on the DB-API cursor of the request's connection.
+"""Hot statements run straight on the DB-API cursor of the request's connection: the token
+endpoint's (binding.oauth.statements) and a password login's (binding.login_statements).
 
 SQLAlchemy's Core costs ~35 µs of Python per executed statement (execution context, parameter
-and result processing objects, the result proxy), a quarter of a token request's own time
-(issue 5, README "Performance"). A ``Prepared`` statement is compiled once per dialect by
+and result processing objects, the result proxy), the ORM several times that: a quarter of a
+token request's own time (issue 5, README "Performance"). A ``Prepared`` statement is compiled once per dialect by
 SQLAlchemy itself, with the bind and result processors of the columns' types (public
 ``TypeEngine.bind_processor`` / ``result_processor``: the SQLite datetime text format, the
 ``UTCDateTime`` checks), so what reaches the database is exactly what SQLAlchemy would send. It
@@ -86,6 +87,13 @@ class Prepared:
         return rows[0] if rows else None
 
 
+def insert_all(table, returning=()) -> Prepared:
+    """An INSERT of every column of ``table`` but the primary key (each a required parameter),
+    returning ``returning``."""
+    keys = tuple(c.key for c in table.columns if not c.primary_key)
+    return Prepared(table.insert().returning(*returning) if returning else table.insert(), keys)
+
+
 def _raise_as_execute_would(connection: Connection, sql: str, args, error: Exception, cursor) -> NoReturn:
     """The driver's error handled by SQLAlchemy's own handler for ``Connection.execute``:
     wrapped in its DBAPIError subclass with the parameters hidden as the engine says (hashes,
@@ -95,4 +103,4 @@ def _raise_as_execute_would(connection: Connection, sql: str, args, error: Excep
     connection._handle_dbapi_exception(error, sql, args, cursor, None)
 
 
-__all__ = ["Prepared"]
+__all__ = ["Prepared", "insert_all"]
