@@ -6,6 +6,7 @@ taken names) belong to the domain, which names the rule it applies.
 messages naming each field."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Mapping
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
@@ -108,10 +109,17 @@ def _message(field: str, reason: str) -> tuple[str, str]:
     return zh.format(label=label_zh), en.format(label=label_en)
 
 
+@lru_cache(maxsize=None)
+def _instance(schema: type[Schema]) -> Schema:
+    """One instance per schema: building one costs more than loading with it, and a schema
+    keeps no state between loads (marshmallow's own examples share module-level instances)."""
+    return schema()
+
+
 def load(schema: type[Schema], data: Mapping[str, Any]) -> dict[str, Any]:
     """Validated input, or ``ValidationFailed`` naming every bad field in zh + en."""
     try:
-        return schema().load(dict(data))
+        return _instance(schema).load(dict(data))
     except ValidationError as exc:
         errors = {}
         for name, reasons in exc.normalized_messages().items():
