@@ -31,7 +31,7 @@ def machine(bench) -> dict:
     return {"cores": os.cpu_count(), "cpu_model": model or platform.processor(), "memory_gib": mem_gib,
             "python": sys.version.split()[0], "os": platform.platform(terse=True), "backend": bench.srv.backend,
             "server_cpus": bench.server_cpus, "load_generator_cpus": bench.gen_cpus, "workers": bench.srv.workers,
-            "runs": bench.args.runs, "seconds_per_run": bench.args.duration,
+            "runs": bench.args.runs, "login_pairs": bench.args.login_pairs, "seconds_per_run": bench.args.duration,
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
@@ -77,7 +77,7 @@ def markdown(doc: dict) -> str:
     lines += ["", f"Machine: {m['cores']} cores ({m['cpu_model']}), {m['memory_gib']} GiB, Python {m['python']}, "
                   f"{m['backend']}; {m['date']}. Server CPUs {m['server_cpus']} ({m['workers']} gunicorn worker(s)), "
                   f"load generator CPUs {m['load_generator_cpus']}; median of {m['runs']} runs of "
-                  f"{m['seconds_per_run']:g} s. `make bench` took {doc['timings_s'].get('total', 0):.0f} s.", ""]
+                  f"{m['seconds_per_run']:g} s ({m.get('login_pairs', m['runs'])} interleaved argon2 + login pairs). `make bench` took {doc['timings_s'].get('total', 0):.0f} s.", ""]
     return "\n".join(lines)
 
 

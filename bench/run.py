@@ -88,16 +88,24 @@ class Bench:
 
     def login(self) -> None:
         """Argon2 and logins interleaved run by run (the worker idles while argon2 runs on its CPU),
-        so the ratio the target compares is not skewed by the machine's load changing between them."""
+        so the ratio the target compares is not skewed by the machine's load changing between them;
+        ``--login-pairs`` such pairs (default 5: single pairs' ratios spread by ±10% on a machine
+        whose speed drifts, and the medians of five spread less than of three)."""
         first, count = LOGIN_RANGE
-        step = count // self.args.runs
+        pairs = self.args.login_pairs
+        step = count // pairs
         hashes, logins = [], []
-        for i in range(self.args.runs):
+        for i in range(pairs):
             hashes.append(self.argon2_once())
             logins.append(self.loadgen("login", 3 * self.srv.workers, self.args.duration, first=first + i * step,
                                        count=step)["login"])
         self.record("argon2_hashes_per_s_per_core", hashes, lambda r: r)
         self.record("password_logins_per_s_per_core", logins, lambda r: self.per_core(r["ops_per_s"]))
+        # The target's ratio, pair by pair: the two medians above may come from different pairs,
+        # i.e. from different moments of a machine whose speed drifts (README "Performance").
+        self.record("password_login_share_of_argon2", list(zip(hashes, logins)),
+                    lambda pair: round(100 * self.per_core(pair[1]["ops_per_s"]) / pair[0], 1)
+                    if pair[0] and pair[1]["ops_per_s"] else None)
 
     def login_latency(self, key: str, prefix: str, first: int, count: int) -> None:
         """p99 of full logins (GET + POST /login) with one user per worker (a busy server, no queue
@@ -276,6 +284,8 @@ def main(argv=None) -> None:
     p.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 3)), help="runs per scenario (median)")
     p.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 4)),
                    help="measured seconds per run")
+    p.add_argument("--login-pairs", type=int, default=int(os.environ.get("BENCH_LOGIN_PAIRS", 5)),
+                   help="argon2 + login runs, interleaved (their medians give the two login keys)")
     p.add_argument("--only", nargs="*", help="bare login (with argon2) oidc lockout federated scale")
     p.add_argument("--skip-scale", action="store_true", help="leave out the 1M-account seed")
     p.add_argument("--scale-accounts", type=int, default=seeding.SCALE_ACCOUNTS)

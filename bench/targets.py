@@ -6,6 +6,7 @@ KEYS = (
     "argon2_hashes_per_s_per_core",
     "bare_requests_per_s_per_core",
     "password_logins_per_s_per_core",
+    "password_login_share_of_argon2",
     "code_exchanges_per_s_per_core",
     "refresh_grants_per_s_per_core",
     "userinfo_per_s_per_core",
@@ -19,17 +20,23 @@ KEYS = (
 )
 
 
-def _ratio(results, key, other, factor):
-    a, b = results.get(key), results.get(other)
-    if a is None or b is None:
-        return None
-    return a >= factor * b
+def _share(results, percent):
+    """Logins as a share of argon2 hashes: pair by pair (``password_login_share_of_argon2``, each
+    pair measured back to back), or the two medians' ratio in results written without it."""
+    share = results.get("password_login_share_of_argon2")
+    if share is None:
+        logins, hashes = results.get("password_logins_per_s_per_core"), results.get("argon2_hashes_per_s_per_core")
+        if logins is None or not hashes:
+            return None
+        share = 100 * logins / hashes
+    return share >= percent
 
 
 TARGETS = {
     "password_logins_per_s_per_core": (
-        ">= 85% of argon2_hashes_per_s_per_core",
-        lambda v, r: _ratio(r, "password_logins_per_s_per_core", "argon2_hashes_per_s_per_core", 0.85)),
+        ">= 85% of argon2_hashes_per_s_per_core (judged by password_login_share_of_argon2)",
+        lambda v, r: _share(r, 85.0)),
+    "password_login_share_of_argon2": (">= 85 (%, median of the interleaved pairs' ratios)", lambda v, r: v >= 85.0),
     "code_exchanges_per_s_per_core": (">= 1000", lambda v, r: v >= 1000),
     "refresh_grants_per_s_per_core": (">= 1000", lambda v, r: v >= 1000),
     "federated_overhead_ms": ("<= 5 ms broker-side (start + callback, upstream waits excluded)", lambda v, r: v <= 5),

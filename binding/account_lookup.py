@@ -1,7 +1,7 @@
 """Finding the account behind a typed login name (rule 2)."""
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -28,7 +28,9 @@ def _matching(query, kind: str):
         return query.where(Account.phone == _VALUE)
     if kind == "email":
         return query.where(func.lower(Account.email) == _VALUE)
-    return query.where(func.lower(Account.username) == _VALUE)   # usernames are unique regardless of case
+    if kind == "username":   # unique regardless of case
+        return query.where(func.lower(Account.username) == _VALUE)
+    raise ValueError(f"unknown identifier kind {kind!r}")
 
 
 def _params(kind: str, value: str) -> dict[str, Any]:
@@ -45,11 +47,6 @@ _KINDS = ("uscc", "phone", "email", "username")
 _ACCOUNT = {kind: _matching(select(Account), kind) for kind in _KINDS}
 
 
-class PasswordOf(NamedTuple):
-    id: int
-    password_hash: str | None
-
-
 # What verifying a password needs, on the DB-API cursor (binding.prepared): the read step of a
 # password login runs on every login (issue 5, README "Performance").
 _PASSWORD_OF = {kind: Prepared(_matching(select(Account.id, Account.password_hash), kind)) for kind in _KINDS}
@@ -60,10 +57,9 @@ def find_by_identifier(db: Session, kind: str, value: str) -> Account | None:
     return db.scalar(_ACCOUNT[kind], _params(kind, value))
 
 
-def password_of(db: Session, kind: str, value: str) -> PasswordOf | None:
-    """(id, password_hash) of the account ``find_by_identifier`` finds, or None."""
-    row = _PASSWORD_OF[kind].first(session_connection(db), _params(kind, value))
-    return None if row is None else PasswordOf(row.id, row.password_hash)
+def password_of(db: Session, kind: str, value: str):
+    """A row with the ``id`` and ``password_hash`` of the account ``find_by_identifier`` finds, or None."""
+    return _PASSWORD_OF[kind].first(session_connection(db), _params(kind, value))
 
 
 _ACCOUNTS = Account.__table__
@@ -107,5 +103,5 @@ def find_by_email(db: Session, email: str) -> Account | None:
     return find_by_identifier(db, "email", email)
 
 
-__all__ = ["PasswordOf", "account_for_update", "find_by_email", "find_by_identifier", "find_by_login", "find_by_phone",
+__all__ = ["account_for_update", "find_by_email", "find_by_identifier", "find_by_login", "find_by_phone",
            "find_by_username", "password_of"]

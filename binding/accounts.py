@@ -202,9 +202,12 @@ class AccountService:
             current, self.verify_password(current, password), final=final))
 
     def begin_password_login(self, identifier: str, password: str, *, captcha_passed: bool) -> PasswordCheck:
-        """Step 1 of a password login, reading only: the input, the captcha, the account the
-        identifier names and a check slot of the lock (``LoginGuard.begin``). Its refusals
-        (ValidationFailed, CaptchaRequired, AccountLocked) record nothing."""
+        """Step 1 of a password login, reading only: the input, the account the identifier
+        names, then in one Redis round trip the captcha (this IP over the threshold) and a check
+        slot of the lock (``LoginGuard.begin``). Its refusals (ValidationFailed,
+        CaptchaRequired, AccountLocked) record nothing. **Decision** (issue 5): the account is
+        read before the captcha is asked, so a request refused for the captcha costs one indexed
+        read, and every login one Redis round trip less."""
         errors: dict[str, tuple[str, str]] = {}
         if not (identifier or "").strip():
             errors["username"] = ("请输入用户名、手机号、邮箱或统一社会信用代码",

@@ -1,14 +1,16 @@
 """Hot statements run straight on the DB-API cursor of the request's connection: the token
-endpoint's (binding.oauth.statements) and a password login's (binding.login_statements).
+endpoint's (binding.oauth.statements) and a password login's (binding.account_lookup,
+binding.login_sessions, binding.audit: every audit row).
 
 SQLAlchemy's Core costs ~35 µs of Python per executed statement (execution context, parameter
 and result processing objects, the result proxy), the ORM several times that: a quarter of a
-token request's own time (issue 5, README "Performance"). A ``Prepared`` statement is compiled once per dialect by
-SQLAlchemy itself, with the bind and result processors of the columns' types (public
+token request's own time (issue 5, README "Performance"). A ``Prepared`` statement is compiled
+once per dialect by SQLAlchemy itself, with the bind and result processors of the columns' types (public
 ``TypeEngine.bind_processor`` / ``result_processor``: the SQLite datetime text format, the
 ``UTCDateTime`` checks), so what reaches the database is exactly what SQLAlchemy would send. It
 runs inside the Session's transaction (same DB-API connection), and driver errors are handled
-by SQLAlchemy's own handler, as they would be for ``Connection.execute``."""
+by SQLAlchemy's own handler, as they would be for ``Connection.execute``. SQLAlchemy's
+cursor-execute events (``echo``, SQL tracers) do not see these statements."""
 from __future__ import annotations
 
 import threading
@@ -91,7 +93,8 @@ def insert_all(table, returning=()) -> Prepared:
     """An INSERT of every column of ``table`` but the primary key (each a required parameter),
     returning ``returning``."""
     keys = tuple(c.key for c in table.columns if not c.primary_key)
-    return Prepared(table.insert().returning(*returning) if returning else table.insert(), keys)
+    # inline(): without it PostgreSQL's INSERT would return the new key, which nobody reads.
+    return Prepared(table.insert().returning(*returning) if returning else table.insert().inline(), keys)
 
 
 def _raise_as_execute_would(connection: Connection, sql: str, args, error: Exception, cursor) -> NoReturn:

@@ -89,7 +89,8 @@ class Attempt:
         aware UTC time it ends. For an allowed ``starts_lock`` check they tell when the lock
         this check has set will end if the password is wrong; otherwise 0 / None.
     starts_lock: this is the last check of the window; if it fails the subject is locked.
-    captcha_required: refused because the ``CaptchaGate`` given to ``begin`` was shut.
+    captcha_required: refused because the ``CaptchaGate`` given to ``begin`` was shut (the
+        captcha first; nothing said about a lock, ``retry_after`` 0): check it before ``allowed``.
     """
 
     allowed: bool
@@ -161,7 +162,9 @@ class LoginGuard:
 
         One atomic Lua call: check the IP's captcha threshold, check the lock, count the
         check, set the lock on the ``max_failures``-th. The caller verifies the password only
-        when ``allowed``.
+        when ``allowed``. With a gate the script touches two keys (the subject's, the IP's) in
+        one round trip (issue 5): fine on the single Redis the broker uses; under Redis Cluster
+        they would sit in different slots, so ask ``IpThrottle.needs_captcha`` first instead.
         """
         now = to_ms(self._clock())
         args = [now, self._settings.max_failures, self._window_ms]

@@ -39,6 +39,8 @@ def ip_bucket(ip: str) -> str:
     return str(addr)
 
 
+# LoginGuard.begin with a captcha gate reads ip_failures(ip) in the script that updates
+# login(subject): two slots under Redis Cluster (see its docstring).
 def login(subject: str) -> str:
     """Hash of the password-check window of one subject: fields n, start, until (ms)."""
     return f"{PREFIX}login:{subject}"

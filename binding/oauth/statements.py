@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select, update
 
 from binding.models import Account
+from binding.prepared import Prepared, insert_all
 
 from .models import AuthorizationCode, OAuthGrant, OAuthToken
-from binding.prepared import Prepared, insert_all
 
 _codes, _grants, _tokens, _accounts = (AuthorizationCode.__table__, OAuthGrant.__table__, OAuthToken.__table__,
                                        Account.__table__)

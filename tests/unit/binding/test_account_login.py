@@ -230,6 +230,18 @@ def test_ip_over_the_threshold_must_pass_the_captcha_first(db, account_service, 
     assert attempt(db, account_service, "zhangsan", PASSWORD, ip="198.51.100.1", captcha=False) == people["zhangsan"]
 
 
+def test_the_captcha_is_asked_before_a_lock_is_told(db, account_service, people, fast_settings, redis_client, clock):
+    """Without the captcha, an IP over the threshold learns nothing about the account, not even
+    that it is locked; with it, the lock answers."""
+    for _ in range(5):
+        attempt(db, account_service, "zhangsan", WRONG, ip="198.51.100.2")
+    throttle = IpThrottle(redis_client, fast_settings.lockout, clock)
+    for _ in range(fast_settings.lockout.ip_failure_threshold + 1):
+        throttle.record_failure(TEST_IP)
+    assert isinstance(attempt(db, account_service, "zhangsan", PASSWORD, captcha=False), CaptchaRequired)
+    assert isinstance(attempt(db, account_service, "zhangsan", PASSWORD, captcha=True), AccountLocked)
+
+
 def test_change_password_checks_the_old_one(db, account_service, people):
     with pytest.raises(InvalidCredentials) as info:
         with transaction(db) as s:

@@ -100,3 +100,15 @@ def test_an_audit_row_is_written_in_the_callers_transaction(db):
     with transaction(db) as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.account_id == 7)).one()
         assert (event.at, event.actor, event.request_id, event.detail) == (AT, "cli", "r-1", {"unlock_at": "x", "n": [1, "二"]})
+
+
+def test_an_audit_row_inside_a_savepoint_goes_with_it(db):
+    with transaction(db) as session:
+        audit = Audit(session, lambda: AT)
+        audit.record("kept", 8)
+        with pytest.raises(RuntimeError):
+            with session.begin_nested():
+                audit.record("rolled.back", 8)
+                raise RuntimeError("a refused link")
+    with transaction(db) as session:
+        assert session.scalars(select(AuditEvent.event).where(AuditEvent.account_id == 8)).all() == ["kept"]
