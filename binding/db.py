@@ -6,7 +6,7 @@ import os
 import sqlite3
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import ContextManager, Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -240,6 +240,12 @@ def connection_transaction(engine: Engine) -> Iterator[Session]:
             raise
         finally:
             session.close()
+
+
+def unit_of_work(source: Engine | sessionmaker[Session]) -> ContextManager[Session]:
+    """``connection_transaction`` on an Engine (leaner: no Session transaction to keep), else
+    ``transaction`` on the sessionmaker."""
+    return connection_transaction(source) if isinstance(source, Engine) else transaction(source)
 
 
 def _rollback(session: Session, connection: Connection) -> None:

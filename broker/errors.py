@@ -47,6 +47,8 @@ _RETRY_AFTER_CODES = ("account_locked", "rate_limited")
 
 
 def wants_json() -> bool:
+    if request.headers.get("Accept") == "application/json":   # what programs send: no parsing
+        return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 

@@ -58,8 +58,8 @@ def password_login(identifier: str, password: str, *, captcha_passed: bool,
     from binding.accounts import login_with_password
 
     s = services()
-    return login_with_password(s.sessions, account_service_builder(), identifier, password,
-                               captcha_passed=captcha_passed, read_sessions=s.read_sessions, then=then)
+    return login_with_password(s.engine, account_service_builder(), identifier, password,
+                               captcha_passed=captcha_passed, read_database=s.read_engine, then=then)
 
 
 def account_service_builder() -> Callable[[Session], Any]:

@@ -30,9 +30,10 @@ class CountingHasher(PasswordHasher):
         return super().verify(password, stored_hash)
 
 
-@pytest.mark.parametrize("one_transaction", [False, True], ids=["verify-outside-transactions", "one-transaction"])
-def test_200_concurrent_wrong_passwords_lead_to_exactly_5_verifications(db, fast_settings, redis_client, clock,
-                                                                        one_transaction):
+@pytest.mark.parametrize("one_transaction, on_engine", [(False, False), (False, True), (True, False)],
+                         ids=["verify-outside-transactions", "verify-outside-transactions-core", "one-transaction"])
+def test_200_concurrent_wrong_passwords_lead_to_exactly_5_verifications(db, engine, fast_settings, redis_client, clock,
+                                                                        one_transaction, on_engine):
     hasher = CountingHasher(PasswordSettings(**CHEAP_PASSWORD))
     with transaction(db) as s:
         victim_id = make_account(s, username="victim", hasher=hasher).id
@@ -50,7 +51,8 @@ def test_200_concurrent_wrong_passwords_lead_to_exactly_5_verifications(db, fast
                 with transaction(db) as s:
                     service(s).login_password("victim", "Wrong@pass2026", captcha_passed=True)
             else:
-                login_with_password(db, service, "victim", "Wrong@pass2026", captcha_passed=True)
+                login_with_password(engine if on_engine else db, service, "victim", "Wrong@pass2026",
+                                    captcha_passed=True)
             outcome = "signed in"
         except Exception as exc:  # every outcome is collected and checked below
             outcome = exc

@@ -37,13 +37,15 @@ def hasher():
     return HookedHasher(PasswordSettings(**CHEAP_PASSWORD))
 
 
-@pytest.fixture
-def login(db, account_service, hasher):
-    """login(identifier, password, then=None) -> the account id, or the refusal."""
+@pytest.fixture(params=["orm-sessions", "core-connections"])
+def login(request, db, engine, account_service, hasher):
+    """login(identifier, password, then=None) -> the account id, or the refusal. Both units of
+    work login_with_password takes: sessionmaker (ORM transactions) and Engine (what requests use)."""
+    database = db if request.param == "orm-sessions" else engine
 
     def run(identifier, password=PASSWORD, then=None):
         try:
-            return login_with_password(db, lambda s: account_service(s, hasher=hasher), identifier, password,
+            return login_with_password(database, lambda s: account_service(s, hasher=hasher), identifier, password,
                                        captcha_passed=True, then=then).id
         except DomainError as exc:
             return exc
