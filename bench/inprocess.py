@@ -149,8 +149,8 @@ def main(argv=None) -> None:
         print(f"userinfo  {ms:.3f} ms CPU per request")
         if a.logins:
             login_ms, hash_ms = _logins(h, a.logins, profiler if a.profile == "login" else None)
-            print(f"login     {login_ms - hash_ms:.3f} ms CPU per login besides argon2 "
-                  f"({login_ms:.2f} in all, argon2 alone {hash_ms:.2f}: logins = {100 * hash_ms / login_ms:.0f}% of hashes)")
+            print(f"login     {login_ms - hash_ms:.3f} ms CPU per login besides argon2 ({login_ms:.2f} in all, "
+                  f"argon2 alone {hash_ms:.2f}: logins = {100 * hash_ms / login_ms:.0f}% of hashes)")
     finally:
         if h is not None:
             h.close()

@@ -77,7 +77,8 @@ def markdown(doc: dict) -> str:
     lines += ["", f"Machine: {m['cores']} cores ({m['cpu_model']}), {m['memory_gib']} GiB, Python {m['python']}, "
                   f"{m['backend']}; {m['date']}. Server CPUs {m['server_cpus']} ({m['workers']} gunicorn worker(s)), "
                   f"load generator CPUs {m['load_generator_cpus']}; median of {m['runs']} runs of "
-                  f"{m['seconds_per_run']:g} s ({m.get('login_pairs', m['runs'])} interleaved argon2 + login pairs). `make bench` took {doc['timings_s'].get('total', 0):.0f} s.", ""]
+                  f"{m['seconds_per_run']:g} s ({m.get('login_pairs', m['runs'])} interleaved argon2 + login pairs). "
+                  f"`make bench` took {doc['timings_s'].get('total', 0):.0f} s.", ""]
     return "\n".join(lines)
 
 

@@ -28,8 +28,8 @@ from config import Clock, Settings
 from lockout import Attempt, IpThrottle, LoginGuard, SendLimiter
 
 from . import account_messages as msg
-from .account_lookup import (account_for_update, find_by_email, find_by_identifier, find_by_login, find_by_phone, find_by_username,
-                             password_of)
+from .account_lookup import (account_for_update, find_by_email, find_by_identifier, find_by_login, find_by_phone,
+                             find_by_username, password_of)
 from .audit import Audit
 from .codes import CodeService
 from .db import unit_of_work

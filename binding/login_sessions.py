@@ -66,11 +66,12 @@ class LoginSessions:
         now = self.clock()
         token = secrets.token_urlsafe(32)
         sid = new_public_id()
+        expires_at = now + timedelta(seconds=self.settings.absolute_lifetime_seconds)
         row = _INSERT.first(session_connection(self.db), dict(
             token_hash=secret_hash(token), sid=sid, account_id=account.id, auth_methods=" ".join(methods),
             cert_level=cert_level, account_kind=account_kind, upstream_identity_id=upstream_identity_id,
-            created_at=now, last_seen_at=now, expires_at=now + timedelta(seconds=self.settings.absolute_lifetime_seconds),
-            revoked_at=None, revoked_reason=None, ip=ip, user_agent=(user_agent or "")[:256] or None))
+            created_at=now, last_seen_at=now, expires_at=expires_at, revoked_at=None, revoked_reason=None,
+            ip=ip, user_agent=(user_agent or "")[:256] or None))
         return token, NewSession(row.id, sid, now)
 
     def resolve(self, token: str) -> ActiveLogin | None:
