@@ -67,8 +67,8 @@ class IpThrottle:
 
     def failures(self, ip: str) -> int:
         """Wrong passwords from ``ip`` within the last ``ip_window_seconds``."""
-        now = to_ms(self._clock())
-        return int(self._redis.zcount(keys.ip_failures(ip), f"({now - self._window_ms}", "+inf"))
+        gate = self.gate(ip)
+        return int(self._redis.zcount(gate.key, f"({gate.since_ms}", "+inf"))
 
     def needs_captcha(self, ip: str) -> bool:
         """True once the failures from ``ip`` exceed ``ip_failure_threshold``."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
-from binding.db import connection_transaction, transaction
+from binding.db import unit_of_work as db_unit_of_work
 from binding.oauth import ClientDirectory, ConsentStore, GrantStore, KeyStore, OAuthClient, OidcSettings
 from binding.oauth.clients import ClientCache
 from binding.oauth.keys import SigningKeyCache
@@ -52,12 +52,9 @@ def unit_of_work(view=None, *, read_only: bool = False, core: bool = False):
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        if core:
-            work = connection_transaction(services().engine)
-        else:
-            work = transaction(services().read_sessions if read_only else services().sessions)
+        s = services()
         try:
-            with work as session:
+            with db_unit_of_work(s.engine if core else s.read_sessions if read_only else s.sessions) as session:
                 g.oidc_db = session
                 return view(*args, **kwargs)
         finally:
