@@ -36,6 +36,7 @@ def main(argv=None) -> None:
     p.add_argument("scenario", choices=["bare", "login", "oidc", "federated"])
     p.add_argument("--frames", type=int, default=25, help="how many of the hottest frames to print")
     p.add_argument("--seconds", type=float, default=6)
+    p.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL (Python's own CPU)")
     a = p.parse_args(argv)
     server_cpus, gen_cpus = split_cpus()
     os.sched_setaffinity(0, gen_cpus)
@@ -46,8 +47,11 @@ def main(argv=None) -> None:
         if a.scenario == "federated":
             users, extra = 1, _federated_params(srv, gen_cpus)
         worker = srv.worker_pids()[0]
+        # --gil: only the thread holding the GIL, i.e. Python's own CPU (py-spy must then pause the
+        # worker for each sample); otherwise every running thread, waits on the GIL included.
+        sampling = ["--gil"] if a.gil else ["--nonblocking"]
         spy = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "--pid",
-                                str(worker), "--format", "raw", "--output", out, "--rate", "200", "--nonblocking"],
+                                str(worker), "--format", "raw", "--output", out, "--rate", "200", *sampling],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1)
         params = {"bare": [], "login": ["--param", f"first={LOGIN_RANGE[0]}", "--param", "count=2000"],

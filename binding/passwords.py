@@ -10,6 +10,10 @@ At most ``max_parallel_hashes`` hashes / verifications run at once per process (
 per CPU the process may use). argon2 is memory-hard on purpose: two 19 MiB hashes sharing one
 core evict each other's blocks from its caches, so running them one after the other finishes
 both sooner than interleaving them (issue 5, measured in the README "Performance" section).
+They run on that many long-lived threads of the process, not on the request threads: glibc gives
+each thread its own malloc arena, so a hash on whichever request thread served it gets its 19 MiB
+from one of several arenas, cold in the caches and the TLB (one hash after another over four
+threads: 20.2-20.6 ms of CPU each, on one thread 17.4-18.1 ms; README, fifth round).
 A request waiting for its turn holds no database or Redis resources beyond its own.
 """
 from __future__ import annotations
@@ -17,11 +21,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import threading
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
+from typing import Callable, TypeVar
 
 from passlib.context import CryptContext
 
@@ -43,7 +46,7 @@ class PasswordHasher:
             argon2__rounds=settings.argon2_time_cost,
             argon2__parallelism=settings.argon2_parallelism,
         )
-        self._slots = _hash_slots(settings.max_parallel_hashes or usable_cpus())
+        self._threads = _hash_threads(settings.max_parallel_hashes or usable_cpus())
         # A hash of a random secret with the current parameters: dummy_verify costs one real verify.
         self._dummy_hash = self.hash(secrets.token_urlsafe(16))
 
@@ -53,25 +56,27 @@ class PasswordHasher:
 
     @property
     def max_parallel(self) -> int:
-        return self._slots.limit
+        return self._threads.limit
+
+    @property
+    def context(self) -> CryptContext:
+        """The passlib context itself (``bench.hashing`` measures raw passlib with it)."""
+        return self._context
 
     def hash(self, password: str) -> str:
-        with self._slots.turn():
-            return self._context.hash(password)
+        return self._threads.run(self._context.hash, password)
 
     def verify(self, password: str, stored_hash: str) -> tuple[bool, str | None]:
         """(matches, new hash to store or None). Unknown hash formats count as a mismatch."""
         try:
-            with self._slots.turn():
-                return self._context.verify_and_update(password, stored_hash)
+            return self._threads.run(self._context.verify_and_update, password, stored_hash)
         except ValueError:
             return False, None
 
     def dummy_verify(self, password: str) -> None:
         """Spend the time of one verification without an account (no timing oracle); it waits
         for a turn like a real one, so queueing does not tell the two apart either."""
-        with self._slots.turn():
-            self._context.verify(password, self._dummy_hash)
+        self._threads.run(self._context.verify, password, self._dummy_hash)
 
 
 def usable_cpus() -> int:
@@ -82,23 +87,44 @@ def usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class _HashSlots:
-    """A bounded semaphore: at most ``limit`` argon2 computations at once in this process."""
+T = TypeVar("T")
+
+
+class _HashThreads:
+    """``limit`` threads computing every argon2 hash and verification of this process: at most
+    ``limit`` at once, the rest queued in order; the caller waits for its own (module docstring)."""
 
     def __init__(self, limit: int):
         self.limit = limit
-        self._semaphore = threading.BoundedSemaphore(limit)
+        self._pool = ThreadPoolExecutor(limit, thread_name_prefix="argon2")
 
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        with self._semaphore:
-            yield
+    def run(self, fn: Callable[..., T], *args) -> T:
+        return self._pool.submit(fn, *args).result()
+
+    def renew(self) -> None:
+        """After a fork: the parent's threads did not come along."""
+        self._pool = ThreadPoolExecutor(self.limit, thread_name_prefix="argon2")
+
+
+_ALL_HASH_THREADS: list[_HashThreads] = []
 
 
 @lru_cache(maxsize=None)
-def _hash_slots(limit: int) -> _HashSlots:
-    """One set of slots per limit and process, shared by every hasher that asks for it."""
-    return _HashSlots(limit)
+def _hash_threads(limit: int) -> _HashThreads:
+    """One set of threads per limit and process, shared by every hasher that asks for it."""
+    threads = _HashThreads(limit)
+    _ALL_HASH_THREADS.append(threads)
+    return threads
+
+
+def _renew_hash_threads_after_fork() -> None:
+    # A hasher built before gunicorn forks its workers (or ``broker demo`` before it serves)
+    # would otherwise queue its hashes for threads that only exist in the parent.
+    for threads in _ALL_HASH_THREADS:
+        threads.renew()
+
+
+os.register_at_fork(after_in_child=_renew_hash_threads_after_fork)
 
 
 @lru_cache(maxsize=8)

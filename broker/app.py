@@ -18,10 +18,10 @@ from . import i18n
 from .config_check import check_settings, load_checked_settings
 from .csrf import init_csrf
 from .errors import init_errors
-from .logs import configure_logging
+from .logs import AccessLog, configure_logging
 from .services import build_services, services_of
 
-log = logging.getLogger("broker.access")
+access_log = AccessLog(logging.getLogger("broker.access"))
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -104,20 +104,18 @@ def _register_hooks(app: Flask) -> None:
         response.headers["X-Request-Id"] = request_id
         _security_headers(response, hsts)
         i18n.remember_locale(response)
-        if log.isEnabledFor(logging.INFO):
-            _log_access(state, request_id, request._get_current_object(), response.status_code)
+        _log_access(state, request_id, request._get_current_object(), response.status_code)
         return response
 
 
 def _log_access(state, request_id: str, req, status: int) -> None:
     started = getattr(state, "started", None)
-    extra = {"request_id": request_id, "method": req.method, "path": req.path, "status": status,
-             "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else 0.0}
+    extra = {"duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else 0.0}
     waits = getattr(state, "upstream_waits", None)
     if waits is not None and waits.calls:
         # Part of duration_ms spent waiting on upstream answers (README "Performance").
         extra.update(upstream_ms=waits.ms, upstream_calls=waits.calls)
-    log.info("%s %s %s", req.method, req.path, status, extra=extra)
+    access_log.write(request_id, req.method, req.path, status, **extra)
 
 
 _SECURITY_HEADERS = (

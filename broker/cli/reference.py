@@ -44,7 +44,7 @@ MEANINGS = {
     "password.argon2_parallelism": "argon2id lanes",
     "password.min_length": "Shortest password accepted",
     "password.max_length": "Longest password accepted",
-    "password.max_parallel_hashes": "argon2 hashes / verifications computed at once per worker process; more wait their turn (each uses `argon2_memory_kib` of memory and a whole CPU). auto: one per CPU the process may run on",
+    "password.max_parallel_hashes": "argon2 hashes / verifications computed at once per worker process, on that many threads of its own; more wait their turn (each uses `argon2_memory_kib` of memory and a whole CPU). auto: one per CPU the process may run on",
     "session.absolute_lifetime_seconds": "A login session ends this long after sign-in, seconds",
     "session.idle_timeout_seconds": "A login session ends after this long without a request, seconds",
     "session.cookie_secure": "`Secure` cookies; empty/`auto`: on unless the issuer is loopback http",
