@@ -13,7 +13,7 @@ both sooner than interleaving them (issue 5, measured in the README "Performance
 They run on that many long-lived threads of the process, not on the request threads: glibc gives
 each thread its own malloc arena, so a hash on whichever request thread served it gets its 19 MiB
 from one of several arenas, cold in the caches and the TLB (one hash after another over four
-threads: 20.2-20.6 ms of CPU each, on one thread 17.4-18.1 ms; README, fifth round).
+threads: 20.2-20.7 ms of CPU each, on one thread 17.4-18.5 ms; README, fifth round).
 A request waiting for its turn holds no database or Redis resources beyond its own.
 """
 from __future__ import annotations
