@@ -3,7 +3,9 @@ transaction (house rule: state changes are transactional and audited).
 
 Event names are dotted: account.registered, login.succeeded, login.failed, account.locked,
 account.unlocked, password.reset, password.changed, account.disabled, account.enabled,
-code.sent. ``detail`` never holds secrets (passwords, codes) nor full phone numbers.
+code.sent, and the OIDC side's oidc.authorized, oidc.consent_granted, oidc.code_replayed,
+oidc.refresh_reused, oidc.grant_revoked, oidc.client_added, oidc.client_removed. ``detail`` never
+holds secrets (passwords, codes, tokens) nor full phone numbers.
 """
 from __future__ import annotations
 

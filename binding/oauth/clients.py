@@ -18,8 +18,8 @@ from typing import Iterable
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from binding.audit import Audit
 from binding.errors import Conflict, NotFound
-from binding.models import AuditEvent
 from config import Clock
 
 from .config import ClientSpec
@@ -140,8 +140,7 @@ class ClientDirectory:
         now = self.clock()
         row = client_from_spec(spec, source=source, now=now)
         self.db.add(row)
-        self.db.add(AuditEvent(at=now, event="oidc.client_added", actor=actor,
-                               detail={"client_id": spec.client_id, "source": source}))
+        Audit(self.db, lambda: now).record("oidc.client_added", actor=actor, client_id=spec.client_id, source=source)
         self.db.flush()
         return row, secret
 
@@ -155,8 +154,8 @@ class ClientDirectory:
         # Its tokens die with it: a removed portal must not keep calling userinfo (issue 3).
         revoked = revoke_grants(self.db, self.clock(), "client_removed", OAuthGrant.client_id == client_id)
         self.db.delete(row)
-        self.db.add(AuditEvent(at=self.clock(), event="oidc.client_removed", actor=actor,
-                               detail={"client_id": client_id, "grants_revoked": revoked}))
+        Audit(self.db, self.clock).record("oidc.client_removed", actor=actor, client_id=client_id,
+                                          grants_revoked=revoked)
         self.db.flush()
         if self.cache is not None:
             self.cache.forget(client_id)

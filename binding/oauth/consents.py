@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from binding.models import AuditEvent
+from binding.audit import Audit
 from config import Clock
 
 from .models import Consent
@@ -40,8 +40,8 @@ class ConsentStore:
             self.db.add(row)
         row.scope = " ".join(sorted(set(row.scope.split()) | set(scope.split())))
         row.granted_at = now
-        self.db.add(AuditEvent(at=now, event="oidc.consent_granted", account_id=account_id,
-                               detail={"client_id": client_id, "scope": scope}))
+        Audit(self.db, lambda: now).record("oidc.consent_granted", account_id=account_id, client_id=client_id,
+                                           scope=scope)
         self.db.flush()
 
 

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session, contains_eager
 
+from binding.audit import Audit
 from binding.db import session_connection
-from binding.models import Account, AuditEvent, can_sign_in
+from binding.models import Account, can_sign_in
 from config import Clock
 
 from . import statements as sql
@@ -105,8 +106,7 @@ class GrantStore:
         return claimed if now < claimed.expires_at else None
 
     def _on_code_replay(self, row: AuthorizationCode) -> None:
-        self.db.add(AuditEvent(at=self.clock(), event="oidc.code_replayed", account_id=row.account_id,
-                               detail={"client_id": row.client_id}))
+        Audit(self.db, self.clock).record("oidc.code_replayed", account_id=row.account_id, client_id=row.client_id)
         grant = self.db.scalar(select(OAuthGrant).where(
             OAuthGrant.code_id == row.id, OAuthGrant.client_id == row.client_id, OAuthGrant.account_id == row.account_id))
         if grant is None and row.grant_id is not None:   # a grant made before migration 0006
@@ -167,8 +167,8 @@ class GrantStore:
         row = self._token_with_grant(OAuthToken.refresh_token_hash == hashed)
         if row is None or row.client_id != client_id or row.refresh_used_at is None:
             return
-        self.db.add(AuditEvent(at=now, event="oidc.refresh_reused", account_id=row.grant.account_id,
-                               detail={"client_id": client_id, "grant_id": row.grant_id}))
+        Audit(self.db, lambda: now).record("oidc.refresh_reused", account_id=row.grant.account_id,
+                                           client_id=client_id, grant_id=row.grant_id)
         self.revoke_grant(row.grant, "refresh_reuse")
 
     def find_access(self, token: str) -> OAuthToken | None:
@@ -203,8 +203,7 @@ class GrantStore:
                              scope: str) -> None:
         """A code was issued: remember the client for the session's back-channel logout, audit it."""
         self.record_session_client(sid, client_id, account_public_id)
-        self.db.add(AuditEvent(at=self.clock(), event="oidc.authorized", account_id=account_id,
-                               detail={"client_id": client_id, "scope": scope}))
+        Audit(self.db, self.clock).record("oidc.authorized", account_id=account_id, client_id=client_id, scope=scope)
 
     # --- sessions (back-channel logout) -----------------------------------------------------
     def record_session_client(self, sid: str, client_id: str, account_public_id: str) -> None:
@@ -233,8 +232,8 @@ def revoke_grant(db: Session, grant: OAuthGrant, now: datetime, reason: str) -> 
     if grant.revoked_at is None:
         grant.revoked_at = now
         grant.revoked_reason = reason
-        db.add(AuditEvent(at=now, event="oidc.grant_revoked", account_id=grant.account_id,
-                          detail={"client_id": grant.client_id, "grant_id": grant.id, "reason": reason}))
+        Audit(db, lambda: now).record("oidc.grant_revoked", account_id=grant.account_id,
+                                      client_id=grant.client_id, grant_id=grant.id, reason=reason)
     db.execute(update(OAuthToken).where(OAuthToken.grant_id == grant.id, OAuthToken.revoked_at.is_(None))
                .values(revoked_at=now).execution_options(synchronize_session=False))
     db.flush()
