@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -106,21 +107,26 @@ class _HashThreads:
         self._pool = ThreadPoolExecutor(self.limit, thread_name_prefix="argon2")
 
 
-_ALL_HASH_THREADS: list[_HashThreads] = []
+_HASH_THREADS: dict[int, _HashThreads] = {}
+_HASH_THREADS_LOCK = threading.Lock()
 
 
-@lru_cache(maxsize=None)
 def _hash_threads(limit: int) -> _HashThreads:
     """One set of threads per limit and process, shared by every hasher that asks for it."""
-    threads = _HashThreads(limit)
-    _ALL_HASH_THREADS.append(threads)
-    return threads
+    with _HASH_THREADS_LOCK:
+        threads = _HASH_THREADS.get(limit)
+        if threads is None:
+            threads = _HASH_THREADS[limit] = _HashThreads(limit)
+        return threads
 
 
 def _renew_hash_threads_after_fork() -> None:
     # A hasher built before gunicorn forks its workers (or ``broker demo`` before it serves)
-    # would otherwise queue its hashes for threads that only exist in the parent.
-    for threads in _ALL_HASH_THREADS:
+    # would otherwise queue its hashes for threads that only exist in the parent (and the lock
+    # may have been held by one of the parent's threads at the fork).
+    global _HASH_THREADS_LOCK
+    _HASH_THREADS_LOCK = threading.Lock()
+    for threads in _HASH_THREADS.values():
         threads.renew()
 
 
