@@ -2,9 +2,9 @@
 unlock / disable (DOMAIN rules 1-5; issue 2 "Local accounts" and "Lockout").
 
 The service works inside the caller's transaction and never commits (use
-``binding.db.transaction``); only ``login_with_password`` runs transactions of its own, so that
-none is open while a password is verified (issue 5). Refusals are ``binding.errors`` classes
-with ``field`` set for forms. A refusal that records something (failed-login audit rows, a
+``binding.db.transaction``); ``binding.password_flows`` runs its steps in transactions of their
+own, so that none is open while a password is hashed or verified (issue 5). Refusals are
+``binding.errors`` classes with ``field`` set for forms. A refusal that records something (failed-login audit rows, a
 code's wrong tries) is marked ``keeps_changes`` so ``transaction`` commits those records before
 it propagates; every other refusal changes nothing.
 """
@@ -20,9 +20,8 @@ from functools import lru_cache
 from typing import Callable, NoReturn
 
 from redis import Redis
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from config import Clock, Settings
 from lockout import Attempt, IpThrottle, LoginGuard, SendLimiter
@@ -32,7 +31,6 @@ from .account_lookup import (account_for_update, find_by_email, find_by_identifi
                              find_by_username, password_of)
 from .audit import Audit
 from .codes import CodeService
-from .db import unit_of_work
 from .errors import CaptchaRequired, Conflict, InvalidCode, ValidationFailed
 from .identifiers import classify_identifier, mask_email, mask_phone, normalise_email, normalise_phone
 from .models import Account, AccountKind, AccountStatus, can_sign_in
@@ -148,10 +146,35 @@ class AccountService:
 
     # ---- registration (rule 1) ----------------------------------------------------------
 
-    def register(self, *, phone: str, code: str, username: str, password: str, kind: str) -> Account:
+    def check_registration(self, *, phone: str, code: str, username: str, password: str, kind: str) -> None:
+        """Every refusal of ``register``, the code checked but not used (a wrong try counts):
+        step 1 of ``binding.password_flows.register_account``, so that no password is hashed
+        for a registration that will be refused."""
+        self._registration_input(phone, code, username, password, kind, use_code=False)
+
+    def register(self, *, phone: str, code: str, username: str, password: str, kind: str,
+                 password_hash: str | None = None) -> Account:
         """A new local account with a verified phone. Malformed input -> ValidationFailed with
         every field at fault; phone registered / username taken (any case) -> Conflict; wrong
-        code -> InvalidCode. Nothing is written on refusal (but a wrong try of the code counts)."""
+        code -> InvalidCode. Nothing is written on refusal (but a wrong try of the code counts).
+        ``password_hash``: ``password`` already hashed outside the transaction (issue 5)."""
+        phone, username = self._registration_input(phone, code, username, password, kind, use_code=True)
+        now = self.clock()
+        account = Account(username=username, phone=phone, phone_verified=True, kind=kind,
+                          status=AccountStatus.ACTIVE, password_hash=password_hash or self.hasher.hash(password),
+                          created_at=now, password_changed_at=now)
+        try:
+            with self.db.begin_nested():
+                self.db.add(account)
+        except IntegrityError:  # a concurrent registration took the phone or the name first
+            raise Conflict("该手机号或用户名刚刚已被注册", "This phone or username was just registered",
+                           field="username") from None
+        self.audit.record("account.registered", account.id, kind=kind)
+        return account
+
+    def _registration_input(self, phone: str, code: str, username: str, password: str, kind: str, *,
+                            use_code: bool) -> tuple[str, str]:
+        """(phone, username) normalised, after every check of the input, the phone, the name and the code."""
         username = (username or "").strip()
         errors: dict[str, tuple[str, str]] = {}
         phone = _collect(errors, lambda: normalise_phone(phone))
@@ -171,27 +194,16 @@ class AccountService:
             raise msg.phone_taken()
         if find_by_username(self.db, username) is not None:
             raise Conflict("该用户名已被占用", "This username is already taken", field="username")
-        self.codes.verify("register", phone, code)
-        now = self.clock()
-        account = Account(username=username, phone=phone, phone_verified=True, kind=kind,
-                          status=AccountStatus.ACTIVE, password_hash=self.hasher.hash(password),
-                          created_at=now, password_changed_at=now)
-        try:
-            with self.db.begin_nested():
-                self.db.add(account)
-        except IntegrityError:  # a concurrent registration took the phone or the name first
-            raise Conflict("该手机号或用户名刚刚已被注册", "This phone or username was just registered",
-                           field="username") from None
-        self.audit.record("account.registered", account.id, kind=kind)
-        return account
+        self.codes.verify("register", phone, code, use=use_code)
+        return phone, username
 
     # ---- password login (rules 2, 4) ----------------------------------------------------
 
     def login_password(self, identifier: str, password: str, *, captcha_passed: bool) -> Account:
         """Login by username, phone, email or (legal-person accounts) USCC + password, all in the
         caller's transaction, which stays open while the password is verified: for callers
-        already inside one. Requests use ``login_with_password`` (the same steps, with no
-        transaction open during the verification).
+        already inside one. Requests use ``binding.password_flows.login_with_password`` (the
+        same steps, with no transaction open during the verification).
 
         Order (issue 2 "Lockout"): captcha when this IP is over the credential-stuffing
         threshold; then the lock, counted per account whichever identifier was typed, or per
@@ -199,7 +211,7 @@ class AccountService:
         locked subject is refused without checking the password; a wrong password answers
         InvalidCredentials, even the one that starts the lock."""
         check = self.begin_password_login(identifier, password, captcha_passed=captcha_passed)
-        return _until_current(check, lambda current, final: self.finish_password_login(
+        return until_current_hash(check, lambda current, final: self.finish_password_login(
             current, self.verify_password(current, password), final=final))
 
     def begin_password_login(self, identifier: str, password: str, *, captcha_passed: bool) -> PasswordCheck:
@@ -325,19 +337,18 @@ class AccountService:
 
     # ---- passwords (rule 5) -------------------------------------------------------------
 
-    def reset_password(self, *, phone: str, code: str, new_password: str) -> Account:
+    def check_password_reset(self, *, phone: str, code: str, new_password: str) -> None:
+        """Every refusal of ``reset_password``, the code checked but not used (a wrong try
+        counts): step 1 of ``binding.password_flows.reset_password``."""
+        self._reset_input(phone, code, new_password, use_code=False)
+
+    def reset_password(self, *, phone: str, code: str, new_password: str,
+                       password_hash: str | None = None) -> Account:
         """Forgot password: phone + SMS code (purpose ``reset``) + a new password. A successful
-        reset ends the lock (rule 5). The caller ends the account's sessions."""
-        phone = self._code_input(lambda: normalise_phone(phone), code)
-        account = find_by_phone(self.db, phone)
-        weak = password_problem(new_password or "", self.settings.password,
-                                account.username if account else None)
-        if weak:  # before the code, so a weak password does not use the code up
-            raise ValidationFailed({"password": (weak.zh, weak.en)})
-        self.codes.verify("reset", phone, code)
-        if account is None:
-            raise InvalidCode("验证码错误", "Wrong code", field="code")
-        self._set_password(account, new_password)
+        reset ends the lock (rule 5). The caller ends the account's sessions.
+        ``password_hash``: ``new_password`` already hashed outside the transaction (issue 5)."""
+        account = self._reset_input(phone, code, new_password, use_code=True)
+        self._store_password(account, password_hash or self.hasher.hash(new_password))
         account.phone_verified = True
         subject = self.guard.subject_for_account(account.id)
         was_locked = self.guard.status(subject).locked
@@ -347,9 +358,35 @@ class AccountService:
             self.audit.record("account.unlocked", account.id, reason="password_reset")
         return account
 
+    def _reset_input(self, phone: str, code: str, new_password: str, *, use_code: bool) -> Account:
+        """The account of ``phone``, after every check of the input and the code."""
+        phone = self._code_input(lambda: normalise_phone(phone), code)
+        account = find_by_phone(self.db, phone)
+        weak = password_problem(new_password or "", self.settings.password,
+                                account.username if account else None)
+        if weak:  # before the code, so a weak password does not use the code up
+            raise ValidationFailed({"password": (weak.zh, weak.en)})
+        self.codes.verify("reset", phone, code, use=use_code)
+        if account is None:
+            raise InvalidCode("验证码错误", "Wrong code", field="code")
+        return account
+
     def change_password(self, account: Account, old: str, new: str) -> None:
-        """A signed-in user's change; the old password is a password check like a login
-        (counted by the lock). The caller ends the other sessions."""
+        """A signed-in user's change, all in the caller's transaction (which stays open while
+        both passwords are hashed); the old password is a password check like a login
+        (counted by the lock). The caller ends the other sessions. Requests use
+        ``binding.password_flows.change_password``: the same steps, no transaction open meanwhile."""
+        check = self.begin_password_change(account.id, new)
+        matched, _ = self.verify_password(check, old or "")
+        self.finish_password_change(check, matched, self.hasher.hash(new) if matched else None)
+
+    def begin_password_change(self, account_id: int, new: str) -> PasswordCheck:
+        """Step 1 of a change, reading only: the new password's strength, then a check slot of
+        the account's lock (refused while locked). The old password is verified against the
+        returned check's hash (step 2: ``verify_password``)."""
+        account = self.db.get(Account, account_id)
+        if account is None:
+            raise msg.no_account()
         weak = password_problem(new or "", self.settings.password, account.username)
         if weak:
             raise ValidationFailed({"new_password": (weak.zh, weak.en)})
@@ -357,15 +394,33 @@ class AccountService:
         attempt = self.guard.begin(subject)
         if not attempt.allowed:
             raise msg.locked(attempt.retry_after, attempt.unlock_at)
-        matched, _ = self._verify(account.password_hash, old or "")
-        if not matched:
-            self._password_failed(account.id, attempt, "session", field="old_password")
-        self.guard.succeeded(subject)
-        self._set_password(account, new)
-        self.audit.record("password.changed", account.id)
+        return PasswordCheck("session", account.id, account.password_hash, subject, attempt)
 
-    def _set_password(self, account: Account, password: str) -> None:
-        account.password_hash = self.hasher.hash(password)
+    def finish_password_change(self, check: PasswordCheck, matched: bool, new_hash: str | None, *,
+                               final: bool = True) -> Account:
+        """Step 3, in the write transaction: a wrong old password records its failure like a
+        login's (``keeps_changes``); a right one stores ``new_hash`` (the new password, hashed
+        in step 2) on the account re-read and locked until the commit. As for a login, an
+        account whose hash changed since step 1 asks for another verification
+        (``PasswordHashChanged``), on the ``final`` round it counts as a wrong password."""
+        account = account_for_update(self.db, check.account_id)
+        if account is None:
+            raise msg.no_account()
+        if matched and account.password_hash != check.password_hash:
+            if not final:
+                raise PasswordHashChanged(dataclasses.replace(check, password_hash=account.password_hash))
+            matched = False
+        if not matched:
+            self._password_failed(account.id, check.attempt, "session", field="old_password")
+        if new_hash is None:
+            raise ValueError("a right old password needs the new password's hash")
+        self.guard.succeeded(check.subject)
+        self._store_password(account, new_hash)
+        self.audit.record("password.changed", account.id)
+        return account
+
+    def _store_password(self, account: Account, password_hash: str) -> None:
+        account.password_hash = password_hash
         account.password_changed_at = self.clock()
 
     # ---- email address (rule 2: email + code login needs a verified address) -------------
@@ -430,41 +485,9 @@ class AccountService:
         return account
 
 
-def login_with_password(database: Engine | sessionmaker[Session], service: Callable[[Session], AccountService],
-                        identifier: str, password: str, *, captcha_passed: bool,
-                        read_database: Engine | sessionmaker[Session] | None = None,
-                        then: Callable[[Session, Account], object] | None = None) -> Account:
-    """A password login (``AccountService.login_password``) with no database transaction open
-    while the password is verified (issue 5): argon2 takes ~20 ms, during which a SQLite write
-    lock would stall every other writer and a PostgreSQL transaction hold its connection.
-
-    1. a short read (on ``read_database`` if given): find the account, reserve a check of the lock;
-    2. verify the password (or the dummy) outside any transaction;
-    3. a short write transaction: ``finish_password_login`` on the account re-read, then
-       ``then(db, account)`` (the broker's sign-in) in that same transaction, so the session
-       exists exactly when login.succeeded does. A refusal's records (login.failed,
-       account.locked) are committed although it propagates (``keeps_changes``).
-
-    ``service(db)`` builds the service on a session; steps 1 and 3 each get their own, from
-    ``binding.db.unit_of_work``: on a Core connection when given an Engine (what requests do),
-    ~70 µs less per login than the ORM Session's transactions (README "Performance")."""
-    with unit_of_work(read_database or database) as db:
-        svc = service(db)
-        check = svc.begin_password_login(identifier, password, captcha_passed=captcha_passed)
-
-    def round_(current: PasswordCheck, final: bool) -> Account:
-        verdict = svc.verify_password(current, password)   # touches no database
-        with unit_of_work(database) as db:
-            account = service(db).finish_password_login(current, verdict, final=final)
-            if then is not None:
-                then(db, account)
-        return account
-
-    return _until_current(check, round_)
-
-
-def _until_current(check: PasswordCheck, round_: Callable[[PasswordCheck, bool], Account]) -> Account:
-    """Run verify-and-finish rounds until one sees the hash it verified (PasswordHashChanged)."""
+def until_current_hash(check: PasswordCheck, round_: Callable[[PasswordCheck, bool], Account]) -> Account:
+    """Run verify-and-finish rounds until one sees the hash it verified (PasswordHashChanged);
+    ``round_(check, final)``."""
     for n in range(1, _MAX_ROUNDS + 1):
         try:
             return round_(check, n == _MAX_ROUNDS)
@@ -517,4 +540,4 @@ def _collect(errors: dict[str, tuple[str, str]], normalise):
 
 
 __all__ = ["AccountService", "PasswordCheck", "PasswordHashChanged", "build_account_service", "can_sign_in",
-           "ensure_can_sign_in", "local_cert_level", "login_with_password"]
+           "ensure_can_sign_in", "local_cert_level", "until_current_hash"]

@@ -59,9 +59,11 @@ class CodeService:
         self.db.flush()
         return code
 
-    def verify(self, purpose: str, recipient: str, code: str) -> None:
+    def verify(self, purpose: str, recipient: str, code: str, *, use: bool = True) -> None:
         """Consume the live code if ``code`` matches; else raise InvalidCode (field ``code``)
-        saying whether it was wrong, expired, used or worn out by wrong tries."""
+        saying whether it was wrong, expired, used or worn out by wrong tries. ``use=False``
+        checks only: a wrong try still counts, a right code stays live (for a caller that
+        hashes a password before the transaction that uses the code: issue 5)."""
         now = self.clock()
         row = self.db.scalars(
             select(OneTimeCode)
@@ -87,8 +89,9 @@ class CodeService:
             if row.attempts >= self.settings.max_attempts:
                 raise _invalid(_DEAD, "exhausted")
             raise _invalid(_WRONG, "wrong")
-        row.consumed_at = now
-        self.db.flush()
+        if use:
+            row.consumed_at = now
+            self.db.flush()
 
     def _matches_older(self, purpose: str, recipient: str, newest_id: int, expected: str) -> bool:
         older = self.db.scalars(select(OneTimeCode.code_hash).where(

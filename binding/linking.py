@@ -226,19 +226,13 @@ class LinkingService:
 
     def link_with_password(self, account: Account, facts: UpstreamFacts,
                            provider_name: str | None = None) -> UpstreamIdentity:
-        """The third way out of a conflict: the user proved ownership of ``account`` (its
-        password was checked by ``AccountService.login_password``), then links."""
+        """Rule 11, the third way out of a username conflict: the user proved ownership of
+        ``account`` by signing in to it (password, lockout and captcha rules of a login:
+        ``binding.password_flows.login_with_password``, whose transaction this runs in), then links."""
         self._ensure_can_sign_in(account, facts)
         upstream = self.link(account, facts, "password", provider_name)
         self.record_login(upstream, facts)
         return upstream
-
-    def prove_ownership(self, facts: UpstreamFacts, username: str, password: str, *, captcha_passed: bool,
-                        provider_name: str | None = None) -> tuple[Account, UpstreamIdentity]:
-        """Rule 11, the third way out of a username conflict: sign in to the local account
-        (password, lockout and captcha rules of ``AccountService.login_password``), then link."""
-        account = self.accounts.login_password(username, password, captcha_passed=captcha_passed)
-        return account, self.link_with_password(account, facts, provider_name)
 
     # ---- new accounts (rule 11, nothing found; rule 1) -----------------------------------------
 

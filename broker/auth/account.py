@@ -10,12 +10,13 @@ from binding.db import transaction
 from binding.identifiers import mask_email, mask_phone
 from binding.login_sessions import ActiveLogin
 from binding.models import Account
+from binding.password_flows import change_password as change_password_flow
 
 from ..csrf import csrf_token
 from ..errors import form_page, wants_json
 from ..services import services
 from ..session import current_login, end_account_sessions, sign_out
-from .helpers import account_json, account_service, keep_draft, request_data, take_draft
+from .helpers import account_json, account_service, keep_draft, password_flow, request_data, take_draft
 from .schemas import EmailConfirmation, EmailVerification, PasswordChange, load
 from .views import bp
 
@@ -50,9 +51,9 @@ def change_password():
         return _signed_out()
     form_page(TEMPLATE, **_page(login))
     fields = load(PasswordChange, request_data())
-    with account_service() as (db, svc):
-        svc.change_password(db.get(Account, login.account_id), fields["old_password"], fields["new_password"])
-        end_account_sessions(db, login.account_id, "password_changed", keep_current=True)
+    password_flow(change_password_flow, login.account_id, fields["old_password"], fields["new_password"],
+                  read_database=services().read_engine,
+                  then=lambda db, account: end_account_sessions(db, account.id, "password_changed", keep_current=True))
     return _done("password_changed")
 
 

@@ -52,14 +52,19 @@ def account_service() -> Iterator[tuple[Session, Any]]:
 
 def password_login(identifier: str, password: str, *, captcha_passed: bool,
                    then: Callable[[Session, Any], object]) -> Any:
-    """``binding.accounts.login_with_password`` for this request: the account looked up on a
-    read-only session, the password verified with no transaction open, then the account
+    """``binding.password_flows.login_with_password`` for this request: the account looked up
+    on a read-only session, the password verified with no transaction open, then the account
     signed in and ``then(db, account)`` (the broker session) in one short write transaction."""
-    from binding.accounts import login_with_password
+    from binding.password_flows import login_with_password
 
-    s = services()
-    return login_with_password(s.engine, account_service_builder(), identifier, password,
-                               captcha_passed=captcha_passed, read_database=s.read_engine, then=then)
+    return password_flow(login_with_password, identifier, password, captcha_passed=captcha_passed,
+                         read_database=services().read_engine, then=then)
+
+
+def password_flow(flow: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """A ``binding.password_flows`` function on this request's database and domain service: no
+    transaction is open while it hashes or verifies a password (issue 5)."""
+    return flow(services().engine, account_service_builder(), *args, **kwargs)
 
 
 def account_service_builder() -> Callable[[Session], Any]:

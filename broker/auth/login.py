@@ -72,7 +72,7 @@ def _with_password(data: Mapping[str, Any], nxt: str):
     fields = load(PasswordLogin, data)
     # A wrong captcha is refused here, before any password is checked or counted.
     captcha_passed = captcha.verify_if_given(fields.get("captcha"))
-    # No database transaction is open while the password is verified (binding.accounts.login_with_password).
+    # No database transaction is open while the password is verified (binding.password_flows).
     account = password_login(fields["username"], fields["password"], captcha_passed=captcha_passed,
                              then=lambda db, account: sign_in(db, account, methods=("pwd",),
                                                               cert_level=local_cert_level(account)))

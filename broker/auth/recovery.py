@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import jsonify, redirect, render_template, request
 
+from binding.password_flows import reset_password
+
 from ..errors import form_page, wants_json
 from ..session import end_account_sessions
-from .helpers import account_service, next_param, request_data, show_form
+from .helpers import next_param, password_flow, request_data, show_form
 from .schemas import PasswordReset, load
 from .sending import send_code
 from .views import auth_url, bp
@@ -25,9 +27,8 @@ def forgot_password():
                          data=data, keep=("phone",), back_to=auth_url("auth.forgot_password", next=nxt))
     form_page(TEMPLATE, next=nxt)
     fields = load(PasswordReset, data)
-    with account_service() as (db, svc):
-        account = svc.reset_password(phone=fields["phone"], code=fields["code"], new_password=fields["password"])
-        end_account_sessions(db, account.id, "password_reset")
+    password_flow(reset_password, phone=fields["phone"], code=fields["code"], new_password=fields["password"],
+                  then=lambda db, account: end_account_sessions(db, account.id, "password_reset"))
     login_url = auth_url("auth.login", next=nxt)
     if wants_json():
         return jsonify(status="ok", redirect=login_url)

@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import request
 
 from binding.accounts import local_cert_level
+from binding.password_flows import register_account
 
 from ..errors import form_page
 from ..session import sign_in
-from .helpers import account_service, next_param, request_data, show_form, signed_in
+from .helpers import next_param, password_flow, request_data, show_form, signed_in
 from .schemas import Registration, load
 from .sending import send_code
 from .views import auth_url, bp
@@ -27,8 +28,7 @@ def register():
                          back_to=auth_url("auth.register", next=nxt))
     form_page(TEMPLATE, next=nxt)
     fields = load(Registration, data)
-    with account_service() as (db, svc):
-        account = svc.register(**fields)
-        # The SMS code just proved the phone: the new user is signed in straight away.
-        sign_in(db, account, methods=("sms",), cert_level=local_cert_level(account))
+    # The SMS code just proved the phone: the new user is signed in straight away.
+    account = password_flow(register_account, **fields, then=lambda db, account: sign_in(
+        db, account, methods=("sms",), cert_level=local_cert_level(account)))
     return signed_in(account, nxt, status=201)

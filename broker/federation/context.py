@@ -79,10 +79,14 @@ def linking() -> Iterator[tuple[Session, LinkingService]]:
     """One unit of work with the linking service (its outcomes audited in the same transaction),
     wired with the accounts service for the steps that check a password or an SMS code (built
     only when one of them runs)."""
-    s = services()
+    with transaction(services().sessions) as db:
+        yield db, linking_on(db)
+
+
+def linking_on(db: Session) -> LinkingService:
+    """The linking service on ``db``, a unit of work the caller runs."""
     build = account_service_builder()
-    with transaction(s.sessions) as db:
-        yield db, LinkingService(db, s.clock, audit(db), accounts_factory=lambda: build(db))
+    return LinkingService(db, services().clock, audit(db), accounts_factory=lambda: build(db))
 
 
 def record_failure(provider_id: str, error) -> None:

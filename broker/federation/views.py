@@ -23,12 +23,12 @@ from binding.models import Account
 from providers.base import ProviderError
 
 from .. import captcha
-from ..auth.helpers import DEFAULT_NEXT, keep_draft, next_param, request_data, safe_next, take_draft
+from ..auth.helpers import DEFAULT_NEXT, keep_draft, next_param, password_login, request_data, safe_next, take_draft
 from ..auth.schemas import load
 from ..csrf import csrf_exempt
 from ..errors import form_page, wants_json
 from ..session import current_login, sign_in
-from .context import callback_url, federation, linking, record_failure, start_limiter, store
+from .context import callback_url, federation, linking, linking_on, record_failure, start_limiter, store
 from .errors import PendingExpired, StateRejected
 from .pages import ACCOUNT_NOTICE_KEY
 from .schemas import CompleteProfile, ProveOwnership, SendProfileCode
@@ -185,11 +185,15 @@ def conflict():
     form_page("federation/conflict.html", **context)
     fields = load(ProveOwnership, request_data())
     captcha_passed = captcha.verify_if_given(fields.get("captcha"))
-    with linking() as (db, svc):
-        account, upstream = svc.prove_ownership(facts, fields["username"], fields["password"],
-                                                captcha_passed=captcha_passed, provider_name=context["portal"])
-        pending_id = session.get(PENDING_KEY)
+    pending_id = session.get(PENDING_KEY)
+
+    def link_and_sign_in(db, account: Account) -> None:
+        upstream = linking_on(db).link_with_password(account, facts, context["portal"])
         _sign_in(db, account, upstream.id, facts, methods=("fed", "pwd"))
+
+    # The password is verified with no transaction open; the link and the sign-in are written
+    # with the login's success, in one transaction (binding.password_flows).
+    password_login(fields["username"], fields["password"], captcha_passed=captcha_passed, then=link_and_sign_in)
     store().drop("pending", pending_id)
     return _done(safe_next(record.get("next")))
 

@@ -4,7 +4,8 @@ import pytest
 from passlib.hash import bcrypt, pbkdf2_sha256
 from sqlalchemy import select
 
-from binding.accounts import ensure_can_sign_in, local_cert_level, login_with_password
+from binding.accounts import ensure_can_sign_in, local_cert_level
+from binding.password_flows import login_with_password
 from binding.db import transaction
 from binding.errors import (AccountDisabled, AccountLocked, CaptchaRequired, DomainError, InvalidCode,
                             InvalidCredentials, NotFound, ValidationFailed)

@@ -7,7 +7,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from binding.accounts import build_account_service, login_with_password
+from binding.accounts import build_account_service
+from binding.password_flows import login_with_password
 from binding.db import transaction
 from binding.errors import AccountLocked, InvalidCredentials
 from binding.models import AuditEvent

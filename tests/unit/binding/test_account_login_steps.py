@@ -1,12 +1,12 @@
 """Issue 5: a password login verifies the password with no transaction open
-(``binding.accounts.login_with_password``), so the account may change meanwhile: another
+(``binding.password_flows.login_with_password``), so the account may change meanwhile: another
 login's rehash, a password change, a disable. Each change is made, in its own transaction, from
 inside the verification (a hook in the hasher), on the real database and the real Redis."""
 import pytest
 from passlib.hash import pbkdf2_sha256
 from sqlalchemy import select
 
-from binding.accounts import login_with_password
+from binding.password_flows import login_with_password
 from binding.db import transaction
 from binding.errors import AccountDisabled, DomainError, InvalidCredentials
 from binding.models import Account, AuditEvent
