@@ -31,6 +31,7 @@ def machine(bench) -> dict:
     return {"cores": os.cpu_count(), "cpu_model": model or platform.processor(), "memory_gib": mem_gib,
             "python": sys.version.split()[0], "os": platform.platform(terse=True), "backend": bench.srv.backend,
             "server_cpus": bench.server_cpus, "load_generator_cpus": bench.gen_cpus, "workers": bench.srv.workers,
+            "steal_percent_of_server_cpus": bench.steal_percent,
             "runs": bench.args.runs, "login_pairs": bench.args.login_pairs, "seconds_per_run": bench.args.duration,
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
@@ -78,8 +79,17 @@ def markdown(doc: dict) -> str:
                   f"{m['backend']}; {m['date']}. Server CPUs {m['server_cpus']} ({m['workers']} gunicorn worker(s)), "
                   f"load generator CPUs {m['load_generator_cpus']}; median of {m['runs']} runs of "
                   f"{m['seconds_per_run']:g} s ({m.get('login_pairs', m['runs'])} interleaved argon2 + login pairs). "
-                  f"`make bench` took {doc['timings_s'].get('total', 0):.0f} s.", ""]
+                  f"`make bench` took {doc['timings_s'].get('total', 0):.0f} s.{_steal(m)}", ""]
     return "\n".join(lines)
+
+
+def _steal(m: dict) -> str:
+    """The hypervisor's share of the server CPUs' time per scenario (bench.steal), when known."""
+    shares = {k: v for k, v in (m.get("steal_percent_of_server_cpus") or {}).items() if v is not None}
+    if not shares:
+        return ""
+    return " CPU time taken by the hypervisor from the server CPUs: " + ", ".join(
+        f"{k} {v:g}%" for k, v in shares.items()) + "."
 
 
 def chart(doc: dict, path: str) -> None:

@@ -19,10 +19,11 @@ from sqlalchemy import func, select
 
 from binding.models import Account, AuditEvent
 
-from . import report, seeding
+from . import report, seeding, steal
 from .server import BENCH_ACCOUNTS, BenchServer, split_cpus
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+STEAL_WARNING = 5.0   # % of the server CPUs' time taken by the hypervisor during a scenario
 # Account ranges per scenario (bench-NNNNNNN), so no scenario meets another's sessions or locks.
 LOGIN_RANGE, OIDC_RANGE, LOCK_FIRST = (1, 4000), (4001, 1000), 5901
 
@@ -35,6 +36,7 @@ class Bench:
         self.details: dict = {}
         self.notes: dict[str, str] = {}
         self.timings: dict[str, float] = {}
+        self.steal_percent: dict[str, float | None] = {}   # per scenario, of the server CPUs' time
 
     # -- helpers ---------------------------------------------------------------------------
     def loadgen(self, scenario: str, users: int, duration: float, **params) -> dict:
@@ -68,12 +70,16 @@ class Bench:
     def timed(self, name: str, fn) -> None:
         if self.args.only and name not in self.args.only:
             return
-        started = time.monotonic()
+        started, ticks = time.monotonic(), steal.read(self.server_cpus)
         self._log(f"scenario {name} ...")
         try:
             fn()
         finally:
             self.timings[name] = round(time.monotonic() - started, 1)
+            self.steal_percent[name] = steal.percent(ticks, steal.read(self.server_cpus))
+            if (self.steal_percent[name] or 0) >= STEAL_WARNING:
+                self._log(f"{name}: the hypervisor took {self.steal_percent[name]}% of the server CPUs' time "
+                          "(another guest's load): these figures are not comparable with a quiet run")
 
     # -- scenarios -------------------------------------------------------------------------
     def argon2_once(self) -> float:
