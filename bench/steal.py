@@ -1,7 +1,9 @@
 """CPU time the hypervisor took from the benchmark's CPUs (``steal`` in /proc/stat, Linux
-proc(5)). On a shared virtual machine another guest's load can slow every figure by a third
-between two runs of the same code (README "Performance", sixth round); the bench reports the
-stolen share per scenario so that such a run can be told from a regression."""
+proc(5)), reported per scenario so that a run on a starved virtual machine can be told from a
+regression. It shows only part of a shared machine's noise: the host's other guests also share
+the caches and the memory bandwidth, which slows every figure without any steal (README
+"Performance", sixth round: the same code 35% slower an hour later at 0-1% steal); the argon2
+and bare figures of the same run are the other yardsticks."""
 from __future__ import annotations
 
 STEAL = 7   # user nice system idle iowait irq softirq steal (guest time is already in user)

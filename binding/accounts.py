@@ -406,6 +406,7 @@ class AccountService:
         account = account_for_update(self.db, check.account_id)
         if account is None:
             raise msg.no_account()
+        ensure_can_sign_in(account)   # disabled while the passwords were hashed
         if matched and account.password_hash != check.password_hash:
             if not final:
                 raise PasswordHashChanged(dataclasses.replace(check, password_hash=account.password_hash))

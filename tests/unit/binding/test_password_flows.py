@@ -5,11 +5,12 @@ the rows it had locked). Each test watches the hasher: how many connections of t
 checked out while it runs, and a write of another request made from inside it, on the real
 database and Redis."""
 import pytest
+from passlib.hash import pbkdf2_sha256
 from sqlalchemy import select
 
 from binding import password_flows
 from binding.db import transaction
-from binding.errors import Conflict, InvalidCode, InvalidCredentials
+from binding.errors import AccountDisabled, Conflict, InvalidCode, InvalidCredentials
 from binding.models import Account, AuditEvent, OneTimeCode
 from binding.passwords import PasswordHasher
 from config import PasswordSettings
@@ -144,6 +145,19 @@ def test_a_name_taken_while_hashing_is_refused_and_the_code_stays_usable(db, eng
     assert register(engine, service, code, username="zhangsan2").username == "zhangsan2"
 
 
+def test_one_code_registers_one_account_when_two_requests_hash_at_once(db, engine, service, hasher):
+    code = send_code(db, service, "register")
+    second = []
+    # a double submit: the second request runs whole while the first one hashes
+    hasher.hooks = [lambda: second.append(register(engine, service, code, username="zhangsan2").username)]
+    with pytest.raises(Conflict) as info:   # step 3 checks again: the phone is now registered
+        register(engine, service, code)
+    assert info.value.field == "phone"
+    assert second == ["zhangsan2"]
+    with transaction(db) as s:
+        assert s.scalars(select(Account.username).where(Account.phone == PHONE)).all() == ["zhangsan2"]
+
+
 # ---- password reset ----------------------------------------------------------------------
 
 def test_reset_hashes_with_no_connection_held_and_ends_the_sessions_in_its_transaction(db, engine, service, hasher):
@@ -212,10 +226,41 @@ def test_the_old_password_no_longer_counts_once_another_change_committed_meanwhi
             service(s).change_password(s.get(Account, account_id), PASSWORD, "Ot@pass2026y")
 
     hasher.hooks = [changed_elsewhere]
-    with pytest.raises(InvalidCredentials):
+    with pytest.raises(InvalidCredentials) as info:
         change(engine, service, account_id, PASSWORD)
+    # counted like a wrong password (the other change's success had reset the count)
+    assert info.value.data["attempts_left"] == 4
+    assert events(db, account_id)[-1] == "login.failed"
     assert signs_in(db, service, "wangwu", "Ot@pass2026y")
     assert not signs_in(db, service, "wangwu", NEW_PASSWORD)
+
+
+def test_a_change_still_goes_through_when_a_login_rehashed_the_same_password_meanwhile(db, engine, service, hasher):
+    with transaction(db) as s:
+        account_id = make_account(s, username="wangwu", password_hash=pbkdf2_sha256.hash(PASSWORD)).id
+    hasher.hooks = [lambda: password_flows.login_with_password(engine, service, "wangwu", PASSWORD,
+                                                               captcha_passed=True)]
+    change(engine, service, account_id, PASSWORD)
+    # its verify, the login's (which rehashed), the new password's hash, its verify again against the
+    # login's argon2id hash; the new password is not hashed twice
+    assert [what for what, _ in hasher.calls] == ["verify", "verify", "hash", "verify"]
+    assert signs_in(db, service, "wangwu", NEW_PASSWORD)
+
+
+def test_a_change_is_refused_when_the_account_was_disabled_meanwhile(db, engine, service, hasher):
+    with transaction(db) as s:
+        account_id = make_account(s, username="wangwu").id
+
+    def disabled():
+        with transaction(db) as s:
+            service(s).set_disabled("wangwu", True, actor="support")
+
+    hasher.hooks = [disabled]
+    with pytest.raises(AccountDisabled):
+        change(engine, service, account_id, PASSWORD)
+    with transaction(db) as s:
+        assert s.get(Account, account_id).password_hash.startswith("$argon2")
+        assert not hasher.verify(NEW_PASSWORD, s.get(Account, account_id).password_hash)[0]
 
 
 # ---- login -------------------------------------------------------------------------------
