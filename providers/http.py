@@ -191,8 +191,10 @@ def error_code(body: Mapping[str, Any]) -> str | None:
 
 
 def _encode(values: Mapping[str, Any]) -> str:
-    """A query or form body as ``requests`` encodes a mapping: ``None`` values left out."""
-    return urlencode([(k, v) for k, v in values.items() if v is not None], doseq=True)
+    """A query or form body as ``requests`` encodes a mapping: a list or tuple value repeats its
+    key, ``None`` values are left out, inside lists too (``requests.models._encode_params``)."""
+    return urlencode([(key, item) for key, value in values.items()
+                      for item in (value if isinstance(value, (list, tuple)) else [value]) if item is not None])
 
 
 def _origin(url: str) -> str:

@@ -61,6 +61,8 @@ def test_a_form_post_and_a_query_reach_the_upstream_as_requests_would_send_them(
     assert posted["authorization"] == "Basic dG9uZ3hpbmc6czNjcmV0"
     got = up.json("GET", upstream + "/me?fmt=json", what="me", params={"access_token": "t/=", "unionid": 1})
     assert got["method"] == "GET" and got["query"] == {"fmt": ["json"], "access_token": ["t/="], "unionid": ["1"]}
+    got = up.json("GET", upstream + "/me", what="me", params={"scope": ["openid", None, "phone"], "lang": ("zh",)})
+    assert got["query"] == {"scope": ["openid", "phone"], "lang": ["zh"]}   # as requests sends them, no "None"
 
 
 def _cookie_setter():
