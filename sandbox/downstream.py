@@ -143,10 +143,18 @@ def _forget(client_id: str) -> None:
     session["logins"] = logins
 
 
+# Claims hold long unbroken values (URNs, hashes, the enterprise JSON): wrapped anywhere, so the
+# page fits a phone's width.
+_STYLE = ('body{font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;max-width:720px;'
+          'margin:16px auto;padding:0 16px}table{width:100%;border-collapse:collapse;table-layout:fixed}'
+          'th{width:34%;text-align:left;vertical-align:top}th,td{padding:4px 6px;border-bottom:1px solid #ddd;'
+          'overflow-wrap:anywhere}pre{white-space:pre-wrap;overflow-wrap:anywhere}')
+
+
 def _page(title: str, body: str) -> str:
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{html.escape(title)} · demo portal</title></head>'
+            f'<title>{html.escape(title)} · demo portal</title><style>{_STYLE}</style></head>'
             f'<body><h1>{html.escape(title)}</h1>{body}</body></html>')
 
 

@@ -61,6 +61,13 @@ def test_zhangsan_signs_into_smebj_and_sees_the_claims(page, portal):
     assert '"preferred_username": "zhangsan"' in page.locator("#userinfo").inner_text()
 
 
+def test_the_claims_page_fits_a_phone(phone_page, portal):
+    _sign_in_via_broker(phone_page, portal, "gjj-fund", "lisi", "Ls@demo2026")   # the longest claims
+    phone_page.wait_for_url(portal("/gjj-fund/"))
+    assert "91110108MA01BJ2K6M" in _claim(phone_page, "enterprise")
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
 def test_zhangsan_is_refused_by_yt_cloud_with_upgrade_guidance(page, portal):
     _sign_in_via_broker(page, portal, "yt-cloud", "zhangsan", "Zs@demo2026")
     refusal = page.locator('.unmet [data-code="cert_level"]')
