@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from binding.models import Account, AuditEvent
 
-from . import report, seeding, steal
+from . import pgcluster, report, seeding, steal
 from .server import BENCH_ACCOUNTS, BenchServer, split_cpus
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -303,4 +303,16 @@ def main(argv=None) -> None:
                    help="write bench/results/NAME.{json,md,png} (and the README block marked bench:NAME)")
     p.add_argument("--keep", action="store_true", help="keep the instance folder (logs) afterwards")
     p.add_argument("--verbose", "-v", action="store_true", help="show the load generator's output")
-    Bench(p.parse_args(argv)).run()
+    p.add_argument("--private-postgresql", action="store_true",
+                   help="run on a PostgreSQL of the bench's own (initdb in a temporary folder, on the load "
+                        "generator's CPUs), with the 1M-account scale run; results named postgresql unless "
+                        "--output-name says otherwise")
+    args = p.parse_args(argv)
+    if not args.private_postgresql:
+        Bench(args).run()
+        return
+    if args.output_name == "latest":
+        args.output_name = "postgresql"
+    with pgcluster.private_postgresql(split_cpus()[1]) as url:
+        os.environ["DATABASE_URL"] = url
+        Bench(args).run()
