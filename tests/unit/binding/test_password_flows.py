@@ -58,14 +58,18 @@ def service(account_service, hasher):
     return lambda s: account_service(s, hasher=hasher)
 
 
-def another_writer(db, writes):
-    """What another request does meanwhile: a write transaction of its own, committed. With the
-    flow's transaction open on SQLite it could not start (this thread would already hold the
-    write lock)."""
-    def write():
+def meanwhile(db, step):
+    """A hook: ``step(session)`` in a write transaction of its own, committed: another request,
+    made while the flow hashes. With the flow's transaction open on SQLite it could not start
+    (this thread would already hold the write lock)."""
+    def run():
         with transaction(db) as s:
-            writes.append(make_account(s).id)
-    return write
+            step(s)
+    return run
+
+
+def another_writer(db, writes):
+    return meanwhile(db, lambda s: writes.append(make_account(s).id))
 
 
 def send_code(db, service, purpose, phone=PHONE):
@@ -132,12 +136,7 @@ def test_a_wrong_code_is_refused_before_any_hash_and_its_try_counts(db, engine, 
 
 def test_a_name_taken_while_hashing_is_refused_and_the_code_stays_usable(db, engine, service, hasher):
     code = send_code(db, service, "register")
-
-    def takes_the_name():
-        with transaction(db) as s:
-            make_account(s, username="zhangsan")
-
-    hasher.hooks = [takes_the_name]
+    hasher.hooks = [meanwhile(db, lambda s: make_account(s, username="zhangsan"))]
     with pytest.raises(Conflict) as info:
         register(engine, service, code)
     assert info.value.field == "username"
@@ -220,12 +219,8 @@ def test_a_wrong_old_password_counts_like_a_login_and_hashes_no_new_one(db, engi
 def test_the_old_password_no_longer_counts_once_another_change_committed_meanwhile(db, engine, service, hasher):
     with transaction(db) as s:
         account_id = make_account(s, username="wangwu").id
-
-    def changed_elsewhere():
-        with transaction(db) as s:
-            service(s).change_password(s.get(Account, account_id), PASSWORD, "Ot@pass2026y")
-
-    hasher.hooks = [changed_elsewhere]
+    hasher.hooks = [meanwhile(db, lambda s: service(s).change_password(s.get(Account, account_id), PASSWORD,
+                                                                         "Ot@pass2026y"))]
     with pytest.raises(InvalidCredentials) as info:
         change(engine, service, account_id, PASSWORD)
     # counted like a wrong password (the other change's success had reset the count)
@@ -250,12 +245,7 @@ def test_a_change_still_goes_through_when_a_login_rehashed_the_same_password_mea
 def test_a_change_is_refused_when_the_account_was_disabled_meanwhile(db, engine, service, hasher):
     with transaction(db) as s:
         account_id = make_account(s, username="wangwu").id
-
-    def disabled():
-        with transaction(db) as s:
-            service(s).set_disabled("wangwu", True, actor="support")
-
-    hasher.hooks = [disabled]
+    hasher.hooks = [meanwhile(db, lambda s: service(s).set_disabled("wangwu", True, actor="support"))]
     with pytest.raises(AccountDisabled):
         change(engine, service, account_id, PASSWORD)
     with transaction(db) as s:
