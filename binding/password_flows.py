@@ -62,27 +62,32 @@ def login_with_password(database: Database, service: ServiceOn, identifier: str,
 def register_account(database: Database, service: ServiceOn, *, then: Then = None, **fields: str) -> Account:
     """``AccountService.register`` (DOMAIN rule 1): phone, code, username, password, kind. The
     code is used in step 3, with the account it creates (both or neither)."""
-    with unit_of_work(database) as db:
-        svc = service(db)
-        svc.check_registration(**fields)
-    password_hash = svc.hasher.hash(fields["password"])
-    with unit_of_work(database) as db:
-        account = service(db).register(**fields, password_hash=password_hash)
-        _then(then, db, account)
-    return account
+    return _hash_between(database, service, fields["password"], then,
+                         check=lambda svc: svc.check_registration(**fields),
+                         write=lambda svc, password_hash: svc.register(**fields, password_hash=password_hash))
 
 
 def reset_password(database: Database, service: ServiceOn, *, phone: str, code: str, new_password: str,
                    then: Then = None) -> Account:
     """``AccountService.reset_password`` (rule 5): the code is used in step 3 with the new hash;
     ``then`` ends the account's sessions in that transaction."""
+    fields = dict(phone=phone, code=code, new_password=new_password)
+    return _hash_between(database, service, new_password, then,
+                         check=lambda svc: svc.check_password_reset(**fields),
+                         write=lambda svc, password_hash: svc.reset_password(**fields, password_hash=password_hash))
+
+
+def _hash_between(database: Database, service: ServiceOn, password: str, then: Then, *,
+                  check: Callable[["AccountService"], None],
+                  write: Callable[["AccountService", str], Account]) -> Account:
+    """Steps 1-3 of a flow that stores a new password: ``check`` in a short transaction, the
+    hash outside any, then ``write`` with it and ``then`` in one write transaction."""
     with unit_of_work(database) as db:
         svc = service(db)
-        svc.check_password_reset(phone=phone, code=code, new_password=new_password)
-    password_hash = svc.hasher.hash(new_password)
+        check(svc)
+    password_hash = svc.hasher.hash(password)
     with unit_of_work(database) as db:
-        account = service(db).reset_password(phone=phone, code=code, new_password=new_password,
-                                             password_hash=password_hash)
+        account = write(service(db), password_hash)
         _then(then, db, account)
     return account
 
