@@ -1,10 +1,10 @@
 """``python -m bench.inprocess [--requests N] [--profile PHASE]``: CPU time per request of the
 broker's WSGI app called directly in this process (no gunicorn, no network, one thread), on a
 freshly seeded bench instance: ``GET /healthz``, ``POST /token`` code exchanges and refreshes,
-``GET /userinfo``, and password logins (``GET /login`` + ``POST /login``, a new browser each) less
+``GET /userinfo``, ``POST /introspect``, and password logins (``GET /login`` + ``POST /login``, a new browser each) less
 the argon2 verification they contain (measured as the same verifications alone, interleaved).
 Steadier than the load runs for comparing one change (README "Performance", third and fourth
-rounds); ``--profile code|refresh|userinfo|login`` prints cProfile's hottest calls of that phase."""
+rounds); ``--profile code|refresh|userinfo|introspect|login`` prints cProfile's hottest calls of that phase."""
 from __future__ import annotations
 
 import argparse
@@ -123,7 +123,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.inprocess")
     p.add_argument("--requests", type=int, default=3000, help="requests per phase")
     p.add_argument("--logins", type=int, default=200, help="password logins (each with an argon2 verification)")
-    p.add_argument("--profile", choices=["code", "refresh", "userinfo", "login"])
+    p.add_argument("--profile", choices=["code", "refresh", "userinfo", "introspect", "login"])
     a = p.parse_args(argv)
     profiler = cProfile.Profile() if a.profile else None
     srv = BenchServer([0]).prepare()   # the instance only: the app runs here, not under gunicorn
@@ -147,6 +147,9 @@ def main(argv=None) -> None:
         ms, _ = _phase(h, [h.environ("/userinfo", headers={"Authorization": "Bearer " + t["access_token"]})
                            for t in tokens], profiler if a.profile == "userinfo" else None)
         print(f"userinfo  {ms:.3f} ms CPU per request")
+        ms, _ = _phase(h, [h.environ("/introspect", "POST", {"token": t["access_token"]}, {"Authorization": h.basic})
+                           for t in tokens], profiler if a.profile == "introspect" else None)
+        print(f"introspect {ms:.3f} ms CPU per request")
         if a.logins:
             login_ms, hash_ms = _logins(h, a.logins, profiler if a.profile == "login" else None)
             print(f"login     {login_ms - hash_ms:.3f} ms CPU per login besides argon2 ({login_ms:.2f} in all, "

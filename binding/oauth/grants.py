@@ -171,15 +171,16 @@ class GrantStore:
                                            client_id=client_id, grant_id=row.grant_id)
         self.revoke_grant(row.grant, "refresh_reuse")
 
-    def find_access(self, token: str) -> OAuthToken | None:
-        return self._token_with_grant(OAuthToken.access_token_hash == secret_hash(token))
-
-    def find_refresh(self, token: str) -> OAuthToken | None:
-        return self._token_with_grant(OAuthToken.refresh_token_hash == secret_hash(token))
+    def find_token(self, token: str, kind: str) -> Row | None:
+        """The stored ``access_token`` or ``refresh_token`` presented, with its grant and the
+        grant's account (``statements.TOKEN_BY_ACCESS_HASH`` columns), whatever its state: the
+        callers judge expiry, revocation and the account. One prebuilt SELECT on the cursor."""
+        statement = sql.TOKEN_BY_ACCESS_HASH if kind == "access_token" else sql.TOKEN_BY_REFRESH_HASH
+        return statement.first(self.connection(), {"p_hash": secret_hash(token)})
 
     def _token_with_grant(self, where) -> OAuthToken | None:
-        """The token with its grant and the grant's account (None for client credentials) in one
-        query: every caller goes on to read both (``row.grant``, ``session.get(Account, ...)``)."""
+        """The token with its grant and the grant's account (None for client credentials) as ORM
+        objects in one query, for a reused refresh token's revocation."""
         return self.db.scalars(
             select(OAuthToken).join(OAuthToken.grant)
             .outerjoin(Account, Account.id == OAuthGrant.account_id)

@@ -1,6 +1,7 @@
 """The token endpoint's statements, built once and compiled once per dialect (issue 5, README
 "Performance"): ``Prepared`` runs them on the DB-API cursor with SQLAlchemy's own SQL and type
-processing. Used by ``GrantStore`` on the code-exchange and refresh paths."""
+processing. Used by ``GrantStore`` on the code-exchange and refresh paths, and to find a presented token
+(userinfo, introspection, revocation)."""
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select, update
@@ -46,3 +47,25 @@ INSERT_TOKEN = insert_all(_tokens)
 SUBJECT_COLUMNS = ("id", "public_id", "username", "display_name", "phone", "phone_verified", "kind", "status")
 SUBJECT = Prepared(select(*(_accounts.c[name] for name in SUBJECT_COLUMNS))
                    .where(_accounts.c.id == bindparam("p_account")))
+
+
+# A presented token with its grant and the grant's account (none for client credentials): what
+# userinfo (RFC 6750), introspection (RFC 7662) and revocation (RFC 7009) read, in one SELECT.
+TOKEN_RECORD_COLUMNS = ("id", "grant_id", "client_id", "jti", "scope", "issued_at", "access_expires_at",
+                        "refresh_expires_at", "refresh_used_at", "revoked_at")
+TOKEN_RECORD_GRANT_COLUMNS = ("account_id", "sid", "auth_time", "cert_level", "amr", "account_kind")
+
+
+def _token_record(hash_column) -> Prepared:
+    return Prepared(select(*(_tokens.c[name] for name in TOKEN_RECORD_COLUMNS),
+                           *(_grants.c[name] for name in TOKEN_RECORD_GRANT_COLUMNS),
+                           _grants.c.revoked_at.label("grant_revoked_at"),
+                           _grants.c.expires_at.label("grant_expires_at"),
+                           *(_accounts.c[name].label("subject_" + name) for name in SUBJECT_COLUMNS))
+                    .select_from(_tokens.join(_grants, _grants.c.id == _tokens.c.grant_id)
+                                 .outerjoin(_accounts, _accounts.c.id == _grants.c.account_id))
+                    .where(hash_column == bindparam("p_hash")))
+
+
+TOKEN_BY_ACCESS_HASH = _token_record(_tokens.c.access_token_hash)
+TOKEN_BY_REFRESH_HASH = _token_record(_tokens.c.refresh_token_hash)

@@ -10,7 +10,7 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 
-from binding.oauth import user_claims
+from binding.oauth import OAuthGrant, OAuthToken, user_claims
 
 from . import context as ctx
 from .tokens import Subject, TokenView, find_token, login_kind, ts
@@ -30,18 +30,18 @@ class Introspection(IntrospectionEndpoint):
         return token.check_client(client)
 
     def introspect_token(self, token: TokenView):
-        grant = token.row.grant
+        record = token.record
         subject = token.get_user()
-        if grant.account_id is not None and subject is None:
+        if token.for_user and subject is None:
             return {"active": False}   # account gone or disabled
         payload = {
-            "active": True, "client_id": token.row.client_id, "token_type": "Bearer" if token.kind == "access_token"
-            else "refresh_token", "scope": token.row.scope, "iss": ctx.provider().issuer,
-            "aud": token.row.client_id, "iat": ts(token.row.issued_at), "exp": ts(token.expires_at),
-            "sub": subject.get_user_id() if subject else token.row.client_id,
+            "active": True, "client_id": record.client_id, "token_type": "Bearer" if token.kind == "access_token"
+            else "refresh_token", "scope": record.scope, "iss": ctx.provider().issuer,
+            "aud": record.client_id, "iat": ts(record.issued_at), "exp": ts(token.expires_at),
+            "sub": subject.get_user_id() if subject else record.client_id,
         }
         if token.kind == "access_token":
-            payload["jti"] = token.row.jti
+            payload["jti"] = record.jti
         if subject is not None:
             payload["username"] = subject.account.username
         return payload
@@ -58,9 +58,9 @@ class Revocation(RevocationEndpoint):
     def revoke_token(self, token: TokenView, request):
         store = ctx.grants()
         if token.kind == "refresh_token":
-            store.revoke_grant(token.row.grant, "revoked_by_client")
+            store.revoke_grant(ctx.db().get(OAuthGrant, token.record.grant_id), "revoked_by_client")
         else:
-            store.revoke_token(token.row)
+            store.revoke_token(ctx.db().get(OAuthToken, token.record.id))
 
 
 class AccessTokenValidator(BearerTokenValidator):
@@ -68,10 +68,10 @@ class AccessTokenValidator(BearerTokenValidator):
     a token of a disabled account or a removed client is unknown (401 invalid_token)."""
 
     def authenticate_token(self, token_string):
-        row = ctx.grants().find_access(token_string)
-        if row is None:
+        record = ctx.grants().find_token(token_string, "access_token")
+        if record is None:
             return None
-        token = TokenView(row, "access_token")
+        token = TokenView(record, "access_token")
         return token if token.usable() else None
 
 

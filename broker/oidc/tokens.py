@@ -10,6 +10,7 @@ import base64
 import hmac
 import json
 import secrets
+from collections import namedtuple
 from dataclasses import dataclass
 
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
@@ -17,15 +18,16 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from binding.accounts import can_sign_in
 from binding.db import session_connection
 from binding.models import Account
-from binding.oauth.statements import SUBJECT
-from binding.oauth import AuthorizationCode, LoginContext, OAuthGrant, OAuthToken, acr_for_level
+from binding.oauth.statements import SUBJECT, SUBJECT_COLUMNS
+from binding.oauth import AuthorizationCode, LoginContext, OAuthGrant, acr_for_level
 
 from . import context as ctx
 
 
 @dataclass
 class Subject:
-    """The resource owner Authlib passes around: the account and the login it came with."""
+    """The resource owner Authlib passes around: the account and the login it came with.
+    ``account``: an ``Account``, or a ``SUBJECT_COLUMNS`` row where only those are read."""
 
     account: Account
     login: LoginContext | None
@@ -47,7 +49,8 @@ def subject_for(account_id: int | None, login: LoginContext | None) -> Subject |
 
 
 def login_of(grant: OAuthGrant | AuthorizationCode) -> LoginContext | None:
-    """The login a grant or code was based on (the columns ``GrantStore`` writes); None: no login."""
+    """The login a grant, code or token record was based on (the columns ``GrantStore`` writes);
+    None: no login."""
     if grant.sid is None:
         return None
     return LoginContext(grant.sid, grant.auth_time, grant.cert_level, tuple((grant.amr or "").split()),
@@ -60,21 +63,22 @@ def login_kind(user: "Subject") -> str | None:
 
 
 class TokenView:
-    """A stored token as Authlib's TokenMixin; ``kind`` is access_token or refresh_token."""
+    """A presented token as Authlib's TokenMixin: ``record`` is its row with its grant and the
+    grant's account (``GrantStore.find_token``); ``kind`` is access_token or refresh_token."""
 
-    def __init__(self, row: OAuthToken, kind: str):
-        self.row = row
+    def __init__(self, record, kind: str):
+        self.record = record
         self.kind = kind
 
     @property
     def scope(self) -> str:
-        return self.row.scope
+        return self.record.scope
 
     def get_scope(self) -> str:
-        return self.row.scope
+        return self.record.scope
 
     def check_client(self, client) -> bool:
-        return hmac.compare_digest(self.row.client_id, client.get_client_id())
+        return hmac.compare_digest(self.record.client_id, client.get_client_id())
 
     def get_expires_in(self) -> int:
         return max(0, ts(self.expires_at) - ts(ctx.now()))
@@ -82,25 +86,29 @@ class TokenView:
     @property
     def expires_at(self):
         if self.kind == "refresh_token":
-            return min(self.row.refresh_expires_at, self.row.grant.expires_at)
-        return self.row.access_expires_at
+            return min(self.record.refresh_expires_at, self.record.grant_expires_at)
+        return self.record.access_expires_at
 
     def is_expired(self) -> bool:
         return ctx.now() >= self.expires_at
 
     def is_revoked(self) -> bool:
-        if self.row.grant.revoked_at is not None:
+        if self.record.grant_revoked_at is not None:
             return True
         if self.kind == "refresh_token":
-            return self.row.refresh_used_at is not None
-        return self.row.revoked_at is not None   # the access token alone (RFC 7009 §2)
+            return self.record.refresh_used_at is not None
+        return self.record.revoked_at is not None   # the access token alone (RFC 7009 §2)
 
     @property
     def for_user(self) -> bool:
-        return self.row.grant.account_id is not None
+        return self.record.account_id is not None
 
     def get_user(self) -> Subject | None:
-        return subject_for(self.row.grant.account_id, login_of(self.row.grant))
+        """The grant's account as a ``SUBJECT_COLUMNS`` row; None when gone or it may not sign in."""
+        if self.record.account_id is None:
+            return None
+        account = _SubjectRow._make(getattr(self.record, "subject_" + name) for name in SUBJECT_COLUMNS)
+        return Subject(account, login_of(self.record)) if can_sign_in(account) else None
 
     def usable(self) -> bool:
         """Its client still exists and, for a user's token, the user may still sign in."""
@@ -109,16 +117,19 @@ class TokenView:
         return not self.for_user or self.get_user() is not None
 
     def get_client(self):
-        return ctx.clients().get(self.row.client_id)
+        return ctx.clients().get(self.record.client_id)
+
+
+_SubjectRow = namedtuple("SubjectRow", SUBJECT_COLUMNS)
 
 
 def find_token(token: str, hint: str | None) -> TokenView | None:
     store = ctx.grants()
     order = ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
     for kind in order:
-        row = store.find_access(token) if kind == "access_token" else store.find_refresh(token)
-        if row is not None:
-            return TokenView(row, kind)
+        record = store.find_token(token, kind)
+        if record is not None:
+            return TokenView(record, kind)
     return None
 
 

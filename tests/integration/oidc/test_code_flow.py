@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from sqlalchemy import event
+from tests.support.statements import driver_statements
 
 from .conftest import ISSUER, login, query_of
 
@@ -96,14 +96,8 @@ def test_userinfo_reads_token_grant_and_account_in_one_statement(rp, client, app
     login(client, "zhangsan")
     smebj = rp("smebj")
     access = smebj.tokens(scope="openid profile")["access_token"]
-    statements = []
-    engine = app.extensions["tongxing"].read_engine
-    listener = lambda conn, cursor, statement, *rest: statements.append(statement)   # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with driver_statements(app.extensions["tongxing"].read_engine) as statements:
         assert smebj.userinfo(access).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1, statements
 
 

@@ -130,6 +130,40 @@ def test_introspection_for_the_owning_confidential_client(rp, signed_in):
     assert smebj.introspect("garbage").get_json() == {"active": False}
 
 
+def test_introspection_follows_each_token_state(rp, signed_in, clock):
+    """RFC 7662 §2.2: what introspection answers as a token is used, rotated, revoked, expires."""
+    smebj = rp("smebj")
+    first = smebj.tokens()
+    access = smebj.introspect(first["access_token"]).get_json()
+    assert access["token_type"] == "Bearer" and access["jti"] == smebj.verify(first["access_token"])["jti"]
+    assert access["exp"] - access["iat"] == OidcSettings().access_token_ttl_seconds
+    refresh = smebj.introspect(first["refresh_token"], token_type_hint="refresh_token").get_json()
+    assert refresh["token_type"] == "refresh_token" and "jti" not in refresh and refresh["username"] == "zhangsan"
+    assert refresh["exp"] - refresh["iat"] == OidcSettings().refresh_idle_seconds
+    # no hint: found as an access token first, then as a refresh token
+    assert smebj.introspect(first["refresh_token"]).get_json()["token_type"] == "refresh_token"
+
+    second = smebj.refresh(first["refresh_token"]).get_json()
+    assert smebj.introspect(first["refresh_token"]).get_json() == {"active": False}     # rotated
+    assert smebj.introspect(first["access_token"]).get_json()["active"] is True         # lives on
+    assert smebj.revoke(second["access_token"]).status_code == 200
+    assert smebj.introspect(second["access_token"]).get_json() == {"active": False}
+    assert smebj.introspect(second["refresh_token"]).get_json()["active"] is True      # its grant lives
+
+    clock.advance(OidcSettings().access_token_ttl_seconds + 1)
+    assert smebj.introspect(first["access_token"]).get_json() == {"active": False}     # expired
+    assert smebj.revoke(second["refresh_token"], token_type_hint="refresh_token").status_code == 200
+    assert smebj.introspect(second["refresh_token"]).get_json() == {"active": False}   # grant revoked
+
+
+def test_introspecting_a_client_credentials_token_names_the_client(rp, cast):
+    smebj = rp("smebj")
+    token = smebj.token(grant_type="client_credentials", scope="declarations.read").get_json()["access_token"]
+    info = smebj.introspect(token).get_json()
+    assert info["active"] is True and info["sub"] == "smebj" and info["client_id"] == "smebj"
+    assert "username" not in info and info["scope"] == "declarations.read"
+
+
 def test_introspection_needs_client_authentication(rp, signed_in):
     tokens = rp("smebj").tokens()
     anonymous = signed_in.post("/introspect", data={"token": tokens["access_token"]})
