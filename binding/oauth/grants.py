@@ -77,17 +77,14 @@ class GrantStore:
     # --- codes --------------------------------------------------------------------------
     def save_code(self, code: str, *, client_id: str, account_id: int, redirect_uri: str, scope: str,
                   nonce: str | None, code_challenge: str | None, code_challenge_method: str | None,
-                  login: LoginContext) -> AuthorizationCode:
+                  login: LoginContext) -> None:
         now = self.clock()
-        row = AuthorizationCode(
-            code_hash=secret_hash(code), client_id=client_id, account_id=account_id, redirect_uri=redirect_uri,
-            scope=scope, nonce=nonce, code_challenge=code_challenge, code_challenge_method=code_challenge_method,
-            **_login_columns(login), created_at=now,
-            expires_at=now + timedelta(seconds=self.settings.code_ttl_seconds),
-        )
-        self.db.add(row)
-        self.db.flush()
-        return row
+        sql.INSERT_CODE.run(self.connection(), {
+            "code_hash": secret_hash(code), "client_id": client_id, "account_id": account_id,
+            "redirect_uri": redirect_uri, "scope": scope, "nonce": nonce, "code_challenge": code_challenge,
+            "code_challenge_method": code_challenge_method, **_login_columns(login), "created_at": now,
+            "expires_at": now + timedelta(seconds=self.settings.code_ttl_seconds), "used_at": None,
+            "grant_id": None})
 
     def claim_code(self, code: str, client_id: str) -> Row | None:
         """The code (a row of ``statements.CLAIMED_CODE`` columns), now marked used; None when
@@ -115,8 +112,7 @@ class GrantStore:
             self.revoke_grant(grant, "code_replay")
 
     def nonce_used(self, client_id: str, nonce: str) -> bool:
-        return self.db.scalar(select(AuthorizationCode.id).where(
-            AuthorizationCode.client_id == client_id, AuthorizationCode.nonce == nonce).limit(1)) is not None
+        return bool(sql.NONCE_USED.first(self.connection(), {"p_client": client_id, "p_nonce": nonce}).used)
 
     # --- grants and tokens ----------------------------------------------------------------
     def start_grant(self, *, client_id: str, grant_type: str, scope: str, account_id: int | None = None,
@@ -208,12 +204,11 @@ class GrantStore:
 
     # --- sessions (back-channel logout) -----------------------------------------------------
     def record_session_client(self, sid: str, client_id: str, account_public_id: str) -> None:
-        exists = self.db.scalar(select(SessionClient.id).where(SessionClient.sid == sid,
-                                                               SessionClient.client_id == client_id))
-        if exists is None:
-            self.db.add(SessionClient(sid=sid, client_id=client_id, account_public_id=account_public_id,
-                                      created_at=self.clock()))
-            self.db.flush()
+        connection = self.connection()
+        if sql.SESSION_CLIENT.first(connection, {"p_sid": sid, "p_client": client_id}) is None:
+            sql.INSERT_SESSION_CLIENT.run(connection, {"sid": sid, "client_id": client_id,
+                                                       "account_public_id": account_public_id,
+                                                       "created_at": self.clock(), "notified_at": None})
 
     def end_sessions(self, sids: list[str]) -> list[SessionClient]:
         """Revoke the grants of ended sessions; returns the clients still to be told (once)."""

@@ -1,18 +1,19 @@
 """The token endpoint's statements, built once and compiled once per dialect (issue 5, README
 "Performance"): ``Prepared`` runs them on the DB-API cursor with SQLAlchemy's own SQL and type
-processing. Used by ``GrantStore`` on the code-exchange and refresh paths, and to find a presented token
-(userinfo, introspection, revocation)."""
+processing. Used by ``GrantStore`` on the authorization, code-exchange and refresh paths, and to find a
+presented token (userinfo, introspection, revocation)."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, select, update
 
 from binding.models import Account
 from binding.prepared import Prepared, insert_all
 
-from .models import AuthorizationCode, OAuthGrant, OAuthToken
+from .models import AuthorizationCode, OAuthGrant, OAuthToken, SessionClient
 
 _codes, _grants, _tokens, _accounts = (AuthorizationCode.__table__, OAuthGrant.__table__, OAuthToken.__table__,
                                        Account.__table__)
+_session_clients = SessionClient.__table__
 
 # What a successful claim returns (``GrantStore.claim_code`` / ``claim_refresh``).
 CLAIMED_CODE = ("id", "account_id", "redirect_uri", "scope", "nonce", "code_challenge", "code_challenge_method",
@@ -69,3 +70,13 @@ def _token_record(hash_column) -> Prepared:
 
 TOKEN_BY_ACCESS_HASH = _token_record(_tokens.c.access_token_hash)
 TOKEN_BY_REFRESH_HASH = _token_record(_tokens.c.refresh_token_hash)
+
+
+# The authorization endpoint (every login's /authorize): the nonce replay check (OIDC Core
+# §3.1.2.1; Authlib asks twice per request), the code, and the client the session signed into.
+NONCE_USED = Prepared(select(exists().where(_codes.c.client_id == bindparam("p_client"),
+                                            _codes.c.nonce == bindparam("p_nonce")).label("used")))
+INSERT_CODE = insert_all(_codes)
+SESSION_CLIENT = Prepared(select(_session_clients.c.id).where(_session_clients.c.sid == bindparam("p_sid"),
+                                                              _session_clients.c.client_id == bindparam("p_client")))
+INSERT_SESSION_CLIENT = insert_all(_session_clients)

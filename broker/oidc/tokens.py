@@ -17,7 +17,6 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 
 from binding.accounts import can_sign_in
 from binding.db import session_connection
-from binding.models import Account
 from binding.oauth.statements import SUBJECT, SUBJECT_COLUMNS
 from binding.oauth import AuthorizationCode, LoginContext, OAuthGrant, acr_for_level
 
@@ -26,10 +25,10 @@ from . import context as ctx
 
 @dataclass
 class Subject:
-    """The resource owner Authlib passes around: the account and the login it came with.
-    ``account``: an ``Account``, or a ``SUBJECT_COLUMNS`` row where only those are read."""
+    """The resource owner Authlib passes around: the account (its ``SUBJECT_COLUMNS``: what
+    tokens, claims and client policies read) and the login it came with."""
 
-    account: Account
+    account: tuple
     login: LoginContext | None
 
     def get_user_id(self) -> str:
@@ -41,11 +40,10 @@ def ts(dt) -> int:
 
 
 def subject_for(account_id: int | None, login: LoginContext | None) -> Subject | None:
-    """The subject of ``account_id``; None when it is gone or may not sign in."""
-    if account_id is None:
-        return None
-    account = ctx.db().get(Account, account_id)
-    return Subject(account, login) if can_sign_in(account) else None
+    """The subject of ``account_id`` (a ``SUBJECT_COLUMNS`` row); None when it is gone or may
+    not sign in."""
+    account = subject_row(account_id)
+    return None if account is None else Subject(account, login)
 
 
 def login_of(grant: OAuthGrant | AuthorizationCode) -> LoginContext | None:

@@ -101,6 +101,18 @@ def test_userinfo_reads_token_grant_and_account_in_one_statement(rp, client, app
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1, statements
 
 
+def test_a_nonce_is_accepted_once_per_client(rp, client):
+    """OIDC Core §3.1.2.1 / §15.5.2: a nonce seen before for the client is a replay."""
+    login(client, "zhangsan")
+    smebj = rp("smebj")
+    smebj.code(nonce="n-once")
+    replay = smebj.authorize(nonce="n-once")
+    assert replay.status_code in (302, 303)
+    answer = query_of(replay.headers["Location"])
+    assert answer["error"] == "invalid_request" and "code" not in answer
+    assert smebj.code(nonce="n-twice")
+
+
 def test_userinfo_refuses_a_bad_token(rp):
     response = rp("smebj").userinfo("not-a-token")
     assert response.status_code == 401
