@@ -8,8 +8,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
 
 from config import Clock, SessionSettings
 
@@ -17,13 +17,24 @@ from .accounts import can_sign_in
 from .db import session_connection
 from .hashing import secret_hash
 from .models import Account, LoginSession, new_public_id
-from .prepared import insert_all
+from .prepared import Prepared, insert_all
 
 # Only write last_seen_at when it moved this much: keeps reads off the write path.
 _TOUCH_EVERY = timedelta(seconds=60)
 
 
-_INSERT = insert_all(LoginSession.__table__, (LoginSession.__table__.c.id,))
+_sessions, _accounts = LoginSession.__table__, Account.__table__
+_INSERT = insert_all(_sessions, (_sessions.c.id,))
+_BY_TOKEN = Prepared(select(*(_sessions.c[name] for name in (
+    "id", "sid", "account_id", "auth_methods", "cert_level", "account_kind", "upstream_identity_id", "created_at",
+    "last_seen_at", "expires_at", "revoked_at")), _accounts.c.public_id.label("account_public_id"), _accounts.c.status)
+    .select_from(_sessions.outerjoin(_accounts, _accounts.c.id == _sessions.c.account_id))
+    .where(_sessions.c.token_hash == bindparam("p_hash")))
+# Both only while the session is live: a logout committed meanwhile stays what it was.
+_TOUCH = Prepared(update(_sessions).where(_sessions.c.id == bindparam("p_id"), _sessions.c.revoked_at.is_(None))
+                  .values(last_seen_at=bindparam("p_now")))
+_REVOKE = Prepared(update(_sessions).where(_sessions.c.id == bindparam("p_id"), _sessions.c.revoked_at.is_(None))
+                   .values(revoked_at=bindparam("p_now"), revoked_reason=bindparam("p_reason")))
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,16 @@ class NewSession:
     id: int
     sid: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    """``LoginSessions.check``: the login (None: not signed in) and what must be written:
+    ``touch`` (last_seen_at), ``idle`` / ``disabled`` (the session ended for that reason), None."""
+
+    login: "ActiveLogin | None"
+    session_id: int | None = None
+    write: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,25 +96,35 @@ class LoginSessions:
         return token, NewSession(row.id, sid, now)
 
     def resolve(self, token: str) -> ActiveLogin | None:
-        """The live login for ``token``; None when unknown, revoked, expired, idle, or disabled."""
+        """The live login for ``token``; None when unknown, revoked, expired, idle, or disabled.
+        An idle session or one of a disabled account is ended; ``last_seen_at`` moves at most
+        once a minute. Writes only then: call ``check`` in a read-only transaction first."""
+        found = self.check(token)
+        if found.write is None:
+            return found.login
         now = self.clock()
-        # The account comes in the same SELECT: this runs on every signed-in request.
-        row = self.db.scalar(select(LoginSession).options(joinedload(LoginSession.account))
-                             .where(LoginSession.token_hash == secret_hash(token)))
+        params = {"p_id": found.session_id, "p_now": now}
+        if found.write == "touch":
+            _TOUCH.run(session_connection(self.db), params)
+        else:
+            _REVOKE.run(session_connection(self.db), {**params, "p_reason": found.write})
+        return found.login
+
+    def check(self, token: str) -> "SessionCheck":
+        """What ``resolve`` would answer and write, without writing (one prebuilt SELECT of the
+        session and its account: this runs on every signed-in request)."""
+        now = self.clock()
+        row = _BY_TOKEN.first(session_connection(self.db), {"p_hash": secret_hash(token)})
         if row is None or row.revoked_at is not None or now >= row.expires_at:
-            return None
+            return SessionCheck(None)
         if now - row.last_seen_at >= timedelta(seconds=self.settings.idle_timeout_seconds):
-            self._revoke(row, now, "idle")
-            return None
-        account = row.account
-        if not can_sign_in(account):
-            self._revoke(row, now, "disabled")
-            return None
-        if now - row.last_seen_at >= _TOUCH_EVERY:
-            row.last_seen_at = now
-        return ActiveLogin(row.id, row.sid, account.id, account.public_id,
-                           tuple(row.auth_methods.split()), row.cert_level, row.created_at,
-                           row.account_kind, row.upstream_identity_id)
+            return SessionCheck(None, row.id, "idle")
+        if not can_sign_in(row):
+            return SessionCheck(None, row.id, "disabled")
+        login = ActiveLogin(row.id, row.sid, row.account_id, row.account_public_id,
+                            tuple(row.auth_methods.split()), row.cert_level, row.created_at,
+                            row.account_kind, row.upstream_identity_id)
+        return SessionCheck(login, row.id, "touch" if now - row.last_seen_at >= _TOUCH_EVERY else None)
 
     def revoke_token(self, token: str, reason: str = "logout") -> LoginSession | None:
         row = self.db.scalar(select(LoginSession).where(LoginSession.token_hash == secret_hash(token)))
@@ -118,4 +149,4 @@ class LoginSessions:
         row.revoked_reason = reason
 
 
-__all__ = ["ActiveLogin", "LoginSessions", "NewSession"]
+__all__ = ["ActiveLogin", "LoginSessions", "NewSession", "SessionCheck"]

@@ -45,8 +45,14 @@ def current_login() -> ActiveLogin | None:
     token = session.get(_TOKEN_KEY)
     login = None
     if token:
-        with transaction(services().sessions) as db:
-            login = login_sessions(db).resolve(token)
+        # Read-only first (on SQLite a write transaction takes the database's one write lock):
+        # only a session to touch (once a minute) or to end needs a write, which re-checks.
+        with transaction(services().read_sessions) as db:
+            found = login_sessions(db).check(token)
+        login = found.login
+        if found.write is not None:
+            with transaction(services().sessions) as db:
+                login = login_sessions(db).resolve(token)
         if login is None:
             session.pop(_TOKEN_KEY, None)
     g.active_login = login
