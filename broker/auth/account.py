@@ -89,7 +89,8 @@ def logout():
 
 
 def _page(login: ActiveLogin) -> dict[str, Any]:
-    with transaction(services().sessions) as db:
+    # Only reads: on SQLite a write transaction would take the database's one write lock.
+    with transaction(services().read_sessions) as db:
         row = db.get(Account, login.account_id)
         # Sections other features add to the page (issue 4: "my linked accounts").
         extra = [extend(db, login) for extend in current_app.extensions.get("tongxing.account_page", [])]

@@ -25,8 +25,8 @@ def portals() -> list:
 
 
 def account_page_context(db: Session, login: ActiveLogin) -> dict[str, Any]:
-    """For the account page, in its view's transaction: the account's upstream identities with
-    their portal names (rule 12), and the notice of a link / unlink just done."""
+    """For the account page, in its view's read-only transaction: the account's upstream
+    identities with their portal names (rule 12), and the notice of a link / unlink just done."""
     rows = linked_identities(db, login.account_id)
     return {"linked_accounts": [masked(r) | {"portal": federation().portal_name(r.provider_id)} for r in rows],
             "federation_notice": session.pop(ACCOUNT_NOTICE_KEY, None)}
