@@ -56,11 +56,16 @@ class Revocation(RevocationEndpoint):
         return find_token(token_string, token_type_hint)
 
     def revoke_token(self, token: TokenView, request):
-        store = ctx.grants()
+        store, db = ctx.grants(), ctx.db()
+        # The rows it changes, as ORM objects (None only if purged since it was found just now).
         if token.kind == "refresh_token":
-            store.revoke_grant(ctx.db().get(OAuthGrant, token.record.grant_id), "revoked_by_client")
+            grant = db.get(OAuthGrant, token.record.grant_id)
+            if grant is not None:
+                store.revoke_grant(grant, "revoked_by_client")
         else:
-            store.revoke_token(ctx.db().get(OAuthToken, token.record.id))
+            row = db.get(OAuthToken, token.record.id)
+            if row is not None:
+                store.revoke_token(row)
 
 
 class AccessTokenValidator(BearerTokenValidator):
