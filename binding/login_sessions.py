@@ -32,7 +32,7 @@ _BY_TOKEN = Prepared(select(*(_sessions.c[name] for name in (
     .where(_sessions.c.token_hash == bindparam("p_hash")))
 # Both only while the session is live: a logout committed meanwhile stays what it was.
 _TOUCH = Prepared(update(_sessions).where(_sessions.c.id == bindparam("p_id"), _sessions.c.revoked_at.is_(None))
-                  .values(last_seen_at=bindparam("p_now")))
+                  .values(last_seen_at=bindparam("p_now")).returning(_sessions.c.id))
 _REVOKE = Prepared(update(_sessions).where(_sessions.c.id == bindparam("p_id"), _sessions.c.revoked_at.is_(None))
                    .values(revoked_at=bindparam("p_now"), revoked_reason=bindparam("p_reason")))
 
@@ -105,7 +105,8 @@ class LoginSessions:
         now = self.clock()
         params = {"p_id": found.session_id, "p_now": now}
         if found.write == "touch":
-            _TOUCH.run(session_connection(self.db), params)
+            # None: ended since the SELECT above (PostgreSQL's READ COMMITTED sees a logout's commit).
+            return found.login if _TOUCH.first(session_connection(self.db), params) is not None else None
         else:
             _REVOKE.run(session_connection(self.db), {**params, "p_reason": found.write})
         return found.login

@@ -25,12 +25,15 @@ def test_an_idle_session_ends(app, user, clock, account_named):
     assert user.signed_in_as() == "pia"          # activity: the idle clock starts again
     clock.advance(IDLE - 1)
     assert user.signed_in_as() == "pia"
+    cookie = user.client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
     clock.advance(IDLE)
     assert user.signed_in_as() is None
     revoked_at, reason, _ = _session_of(app, "pia")
     assert reason == "idle" and revoked_at == clock()
-    clock.advance(-IDLE)                          # ended for good, even if the clock went back
-    assert user.signed_in_as() is None
+    clock.advance(-IDLE)            # ended in the database: the old cookie is worthless even then
+    replay = app.test_client()
+    replay.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+    assert replay.get("/account", headers={"Accept": "application/json"}).status_code == 401
 
 
 def test_an_active_session_still_ends_at_its_absolute_lifetime(app, user, clock, account_named):
