@@ -205,10 +205,9 @@ class GrantStore:
     # --- sessions (back-channel logout) -----------------------------------------------------
     def record_session_client(self, sid: str, client_id: str, account_public_id: str) -> None:
         connection = self.connection()
-        if sql.SESSION_CLIENT.first(connection, {"p_sid": sid, "p_client": client_id}) is None:
-            sql.INSERT_SESSION_CLIENT.run(connection, {"sid": sid, "client_id": client_id,
-                                                       "account_public_id": account_public_id,
-                                                       "created_at": self.clock(), "notified_at": None})
+        sql.INSERT_SESSION_CLIENT[connection.dialect.name].run(connection, {
+            "sid": sid, "client_id": client_id, "account_public_id": account_public_id, "created_at": self.clock(),
+            "notified_at": None})
 
     def end_sessions(self, sids: list[str]) -> list[SessionClient]:
         """Revoke the grants of ended sessions; returns the clients still to be told (once)."""

@@ -5,6 +5,7 @@ presented token (userinfo, introspection, revocation)."""
 from __future__ import annotations
 
 from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from binding.models import Account
 from binding.prepared import Prepared, insert_all
@@ -73,10 +74,14 @@ TOKEN_BY_REFRESH_HASH = _token_record(_tokens.c.refresh_token_hash)
 
 
 # The authorization endpoint (every login's /authorize): the nonce replay check (OIDC Core
-# §3.1.2.1; Authlib asks twice per request), the code, and the client the session signed into.
+# §3.1.2.1; Authlib asks twice per request), the code, and the client the session signed into
+# (told when the session ends: Back-Channel Logout §2.7).
 NONCE_USED = Prepared(select(exists().where(_codes.c.client_id == bindparam("p_client"),
                                             _codes.c.nonce == bindparam("p_nonce")).label("used")))
 INSERT_CODE = insert_all(_codes)
-SESSION_CLIENT = Prepared(select(_session_clients.c.id).where(_session_clients.c.sid == bindparam("p_sid"),
-                                                              _session_clients.c.client_id == bindparam("p_client")))
-INSERT_SESSION_CLIENT = insert_all(_session_clients)
+# Once per session and client (unique): two /authorize of one session for one client at once
+# must not collide (PostgreSQL would raise on the second INSERT), so the INSERT gives way.
+INSERT_SESSION_CLIENT = {
+    name: Prepared(insert(_session_clients).on_conflict_do_nothing(index_elements=["sid", "client_id"]).inline(),
+                   tuple(c.key for c in _session_clients.columns if not c.primary_key))
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))}
