@@ -107,9 +107,8 @@ class LoginSessions:
         if found.write == "touch":
             # None: ended since the SELECT above (PostgreSQL's READ COMMITTED sees a logout's commit).
             return found.login if _TOUCH.first(session_connection(self.db), params) is not None else None
-        else:
-            _REVOKE.run(session_connection(self.db), {**params, "p_reason": found.write})
-        return found.login
+        _REVOKE.run(session_connection(self.db), {**params, "p_reason": found.write})
+        return None
 
     def check(self, token: str) -> "SessionCheck":
         """What ``resolve`` would answer and write, without writing (one prebuilt SELECT of the

@@ -67,6 +67,7 @@ class TokenView:
     def __init__(self, record, kind: str):
         self.record = record
         self.kind = kind
+        self._user: Subject | None = None
 
     @property
     def scope(self) -> str:
@@ -102,11 +103,13 @@ class TokenView:
         return self.record.account_id is not None
 
     def get_user(self) -> Subject | None:
-        """The grant's account as a ``SUBJECT_COLUMNS`` row; None when gone or it may not sign in."""
-        if self.record.account_id is None:
-            return None
-        account = _SubjectRow._make(getattr(self.record, "subject_" + name) for name in SUBJECT_COLUMNS)
-        return Subject(account, login_of(self.record)) if can_sign_in(account) else None
+        """The grant's account as a ``SUBJECT_COLUMNS`` row; None when gone or it may not sign in.
+        Built once: userinfo asks for it twice (``usable``, then Authlib)."""
+        if self._user is None and self.record.account_id is not None:
+            account = _SubjectRow._make(getattr(self.record, "subject_" + name) for name in SUBJECT_COLUMNS)
+            if can_sign_in(account):
+                self._user = Subject(account, login_of(self.record))
+        return self._user
 
     def usable(self) -> bool:
         """Its client still exists and, for a user's token, the user may still sign in."""
